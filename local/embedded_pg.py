@@ -1,0 +1,138 @@
+"""A real PostgreSQL from the `pgserver` wheel, that a developer or a test can start, stop and restart.
+
+pgserver ships the server binaries; its own launcher only offers a unix socket and no stop/start
+control, which the fault tests need, so this class drives initdb and pg_ctl itself.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+from pathlib import Path
+
+from pgserver import utils as pg_utils
+from pgserver._commands import POSTGRES_BIN_PATH
+
+# PostgreSQL refuses to run as root; as root the binaries run as this user (the one pgserver uses).
+_SYSTEM_USER = "pgserver"
+_MAX_SOCKET_PATH = 100
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class EmbeddedPostgres:
+    """One PostgreSQL cluster in `datadir`, listening on 127.0.0.1:`port` and a unix socket in `datadir`."""
+
+    def __init__(
+        self, datadir: Path, port: int, *, settings: dict[str, str] | None = None
+    ) -> None:
+        self.datadir = Path(datadir).resolve()
+        self.port = port
+        self.settings = settings or {}
+        self._as_root = os.geteuid() == 0
+
+    @property
+    def url(self) -> str:
+        """TCP URL, as a deployed function would connect."""
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    @property
+    def socket_url(self) -> str | None:
+        """Unix-socket URL (fastest), or None when the path is too long for a socket."""
+        if not self._socket_dir():
+            return None
+        return f"postgresql://postgres@/postgres?host={self.datadir}&port={self.port}"
+
+    def _socket_dir(self) -> str:
+        return (
+            str(self.datadir) if len(str(self.datadir)) + 20 < _MAX_SOCKET_PATH else ""
+        )
+
+    def _run(
+        self, tool: str, *args: str, timeout: float = 60
+    ) -> subprocess.CompletedProcess:
+        kwargs = {"user": _SYSTEM_USER} if self._as_root else {}
+        return subprocess.run(
+            [str(POSTGRES_BIN_PATH / tool), *args],
+            check=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout,
+            **kwargs,
+        )
+
+    def init(self) -> None:
+        """Create the cluster once (trust auth: it only listens on this machine)."""
+        if (self.datadir / "PG_VERSION").exists():
+            return
+        self.datadir.mkdir(parents=True, exist_ok=True)
+        if self._as_root:
+            import pwd  # noqa: PLC0415 - only meaningful when running as root
+
+            entry = pg_utils.ensure_user_exists(_SYSTEM_USER)
+            pg_utils.ensure_prefix_permissions(self.datadir)
+            pg_utils.ensure_folder_permissions(POSTGRES_BIN_PATH, 0o555)
+            pg_utils.ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o444)
+            os.chown(self.datadir, entry.pw_uid, pwd.getpwnam(_SYSTEM_USER).pw_gid)
+        self.datadir.chmod(0o700)
+        self._run(
+            "initdb",
+            "-D",
+            str(self.datadir),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
+
+    def start(self) -> None:
+        """Start the server and wait until it accepts connections."""
+        options = [f"-h 127.0.0.1 -p {self.port} -k '{self._socket_dir()}'"]
+        options += [f"-c {name}={value}" for name, value in self.settings.items()]
+        self._run(
+            "pg_ctl",
+            "start",
+            "-w",
+            "-t",
+            "60",
+            "-D",
+            str(self.datadir),
+            "-l",
+            str(self.datadir / "server.log"),
+            "-o",
+            " ".join(options),
+        )
+
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server (`fast` ends sessions cleanly, `immediate` is a crash)."""
+        if self.is_running():
+            self._run("pg_ctl", "stop", "-w", "-m", mode, "-D", str(self.datadir))
+
+    def restart(self) -> None:
+        """Stop and start again: every session ends, nothing committed is lost."""
+        self.stop()
+        self.start()
+
+    def is_running(self) -> bool:
+        """Whether a postmaster serves this data directory."""
+        try:
+            self._run("pg_ctl", "status", "-D", str(self.datadir))
+        except subprocess.CalledProcessError:
+            return False
+        return True
+
+    def ensure_running(self) -> EmbeddedPostgres:
+        """Init when new and start when stopped; returns self for chaining."""
+        self.init()
+        if not self.is_running():
+            self.start()
+        return self

@@ -1,0 +1,100 @@
+"""Runtime settings, parsed from the environment in one place and validated once."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+_SSL_MODES = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
+
+
+class ConfigError(ValueError):
+    """An environment variable has a value the runtime cannot use."""
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """How to reach PostgreSQL; see the README's Configuration section for each variable."""
+
+    url: str | None
+    secret_id: str | None
+    host: str | None
+    port: int | None
+    dbname: str | None
+    sslmode: str
+    connect_timeout: int
+    connect_retry_seconds: float
+    statement_timeout_ms: int
+    idle_session_timeout_ms: int
+    application_name: str
+
+    @property
+    def is_local(self) -> bool:
+        """A `DATABASE_URL` means a developer's database, where TLS is not forced."""
+        return self.url is not None
+
+
+def _int(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative, got {value}")
+    return value
+
+
+def parse_database_settings(env: dict[str, str]) -> DatabaseSettings:
+    """Read the DB_* variables (and DATABASE_URL) from a mapping; raises ConfigError on bad values."""
+    url = env.get("DATABASE_URL", "").strip() or None
+    secret_id = env.get("DB_SECRET_ARN", "").strip() or None
+    if url is None and secret_id is None:
+        raise ConfigError(
+            "set DATABASE_URL (local) or DB_SECRET_ARN (deployed) to reach the database"
+        )
+    sslmode = env.get("DB_SSLMODE", "").strip() or ("prefer" if url else "require")
+    if sslmode not in _SSL_MODES:
+        raise ConfigError(
+            f"DB_SSLMODE must be one of {sorted(_SSL_MODES)}, got {sslmode!r}"
+        )
+    port = _int(env, "DB_PORT", 0, minimum=0) or None
+    return DatabaseSettings(
+        url=url,
+        secret_id=secret_id,
+        host=env.get("DB_HOST", "").strip() or None,
+        port=port,
+        dbname=env.get("DB_NAME", "").strip() or None,
+        sslmode=sslmode,
+        connect_timeout=_int(env, "DB_CONNECT_TIMEOUT", 5, minimum=1),
+        connect_retry_seconds=_float(env, "DB_CONNECT_RETRY_SECONDS", 0.0),
+        statement_timeout_ms=_int(env, "DB_STATEMENT_TIMEOUT_MS", 10_000),
+        idle_session_timeout_ms=_int(env, "DB_IDLE_SESSION_TIMEOUT_MS", 0),
+        application_name=(
+            env.get("DB_APPLICATION_NAME", "").strip()
+            or env.get("POWERTOOLS_SERVICE_NAME", "").strip()
+            or "lambda-api"
+        ),
+    )
+
+
+@lru_cache(maxsize=1)
+def database_settings() -> DatabaseSettings:
+    """The settings of this execution environment, read once (tests call `cache_clear()`)."""
+    return parse_database_settings(dict(os.environ))

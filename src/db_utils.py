@@ -1,0 +1,293 @@
+"""`@transaction`: one cached PostgreSQL connection per execution environment, a transaction per call.
+
+Per request it sends only the route's own statements: a read-only route runs in autocommit (one
+round trip for one SELECT), a read-write route gets BEGIN, its statements and COMMIT. Session
+settings travel once, in the connection's startup packet. A connection the server has closed
+(restart, failover, idle timeout, Aurora pause) is replaced and the call retried once, but only when
+none of its statements had run, so a retry can never apply anything twice.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import time
+from typing import Any, Callable, TypeVar, overload
+
+import psycopg2
+import psycopg2.extensions
+import psycopg2.extras
+from aws_lambda_powertools import Logger
+
+from config import ConfigError, DatabaseSettings, database_settings
+from credentials import database_credentials, refresh_credentials
+from errors import (
+    ApiError,
+    BadRequest,
+    Conflict,
+    GatewayTimeout,
+    InternalError,
+    ServiceUnavailable,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+logger = Logger()
+
+# SQLSTATEs after which the server has ended the session.
+_SESSION_ENDED = {"57P01", "57P02", "57P03", "57P05", "25P03"}
+_UNAVAILABLE = {"53300", "53400", "57P03", "08000", "08001", "08003", "08004", "08006"}
+_CONFLICT = {
+    "23505": "already exists",
+    "23503": "refers to a row that does not exist",
+    "23P01": "overlaps",
+}
+_RETRY_LATER = {"40001", "40P01"}
+
+
+class TrackedConnection(psycopg2.extensions.connection):
+    """A connection that knows how many statements succeeded in the current call."""
+
+    statements_run = 0
+
+
+class DictCursor(psycopg2.extras.RealDictCursor):
+    """Rows as dicts; counts successful statements so a retry happens only before any has run."""
+
+    def execute(self, query: Any, vars: Any = None) -> None:  # noqa: A002 - psycopg2's own name
+        super().execute(query, vars)
+        self.connection.statements_run += 1
+
+    def executemany(self, query: Any, vars_list: Any) -> None:
+        super().executemany(query, vars_list)
+        self.connection.statements_run += 1
+
+
+_connection: TrackedConnection | None = None
+_current: TrackedConnection | None = None
+
+
+def _connect_kwargs(settings: DatabaseSettings) -> dict[str, Any]:
+    options = f"-c statement_timeout={settings.statement_timeout_ms}"
+    if settings.idle_session_timeout_ms:
+        options += f" -c idle_session_timeout={settings.idle_session_timeout_ms}"
+    kwargs: dict[str, Any] = {
+        "connect_timeout": settings.connect_timeout,
+        "application_name": settings.application_name,
+        "options": options,
+        # Keepalives let a connection to a vanished server fail fast instead of hanging.
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+        "connection_factory": TrackedConnection,
+        "cursor_factory": DictCursor,
+    }
+    if settings.sslmode:
+        kwargs["sslmode"] = settings.sslmode
+    if settings.url:
+        return {"dsn": settings.url, **kwargs}
+    secret = database_credentials(settings.secret_id)
+    host = settings.host or secret.get("host")
+    if not host:
+        raise ConfigError("no database host: set DB_HOST or put host in the secret")
+    kwargs.update(
+        user=secret["username"],
+        password=secret["password"],
+        host=host,
+        port=settings.port or secret.get("port") or 5432,
+        dbname=settings.dbname or secret.get("dbname") or "postgres",
+    )
+    return kwargs
+
+
+def _is_auth_failure(exc: psycopg2.OperationalError) -> bool:
+    return exc.pgcode in ("28P01", "28000") or "authentication failed" in str(exc)
+
+
+def _open(settings: DatabaseSettings) -> TrackedConnection:
+    """Connect, retrying with backoff within DB_CONNECT_RETRY_SECONDS and re-reading a rotated secret once."""
+    deadline = time.monotonic() + settings.connect_retry_seconds
+    delay = 0.25
+    reread_secret = False
+    while True:
+        try:
+            return psycopg2.connect(**_connect_kwargs(settings))
+        except psycopg2.OperationalError as exc:
+            if _is_auth_failure(exc) and settings.secret_id and not reread_secret:
+                reread_secret = True
+                if refresh_credentials(settings.secret_id):
+                    logger.info(
+                        "database refused the cached credentials; retrying with the rotated secret"
+                    )
+                    continue
+                raise ServiceUnavailable("database refused the credentials") from exc
+            if time.monotonic() + delay > deadline:
+                raise ServiceUnavailable(
+                    "database unavailable, try again shortly"
+                ) from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+def get_connection() -> tuple[TrackedConnection, bool]:
+    """The cached connection (and True), or a new one (and False) when there is none or it was closed."""
+    global _connection
+    if _connection is not None and not _connection.closed:
+        return _connection, True
+    try:
+        settings = database_settings()
+    except ConfigError as exc:
+        logger.error("database is not configured", extra={"reason": str(exc)})
+        raise InternalError() from exc
+    try:
+        _connection = _open(settings)
+    except ConfigError as exc:
+        logger.error("database is not configured", extra={"reason": str(exc)})
+        raise InternalError() from exc
+    return _connection, False
+
+
+def close_connection() -> None:
+    """Close and forget the cached connection (tests; or before the environment is frozen for good)."""
+    global _connection
+    if _connection is not None:
+        try:
+            _connection.close()
+        finally:
+            _connection = None
+
+
+def _session_ended(conn: TrackedConnection, exc: BaseException) -> bool:
+    if conn.closed:
+        return True
+    if isinstance(exc, psycopg2.InterfaceError):
+        return True
+    return isinstance(exc, psycopg2.OperationalError) and (
+        exc.pgcode is None or exc.pgcode in _SESSION_ENDED
+    )
+
+
+def _translate(exc: psycopg2.Error) -> ApiError | None:
+    """Map a driver error to what the client may know; None when it is our bug (a 500)."""
+    code = exc.pgcode or ""
+    diag = exc.diag
+    if code == "57014":
+        return GatewayTimeout("database statement timed out")
+    if code in _CONFLICT:
+        return Conflict(
+            f"conflict: {_CONFLICT[code]} ({diag.constraint_name or 'constraint'})"
+        )
+    if code in _RETRY_LATER:
+        return Conflict("conflict with a concurrent update; retry the request")
+    if code == "23502":
+        return BadRequest(f"{diag.column_name or 'a field'}: is required")
+    if code == "23514":
+        return BadRequest(
+            f"invalid value: violates {diag.constraint_name or 'a check constraint'}"
+        )
+    if code.startswith("22"):
+        return BadRequest("invalid value for the database (out of range or malformed)")
+    if code in _UNAVAILABLE or isinstance(
+        exc, (psycopg2.OperationalError, psycopg2.InterfaceError)
+    ):
+        return ServiceUnavailable("database unavailable, try again shortly")
+    return None
+
+
+def _rollback_quietly(conn: TrackedConnection) -> None:
+    global _connection
+    try:
+        conn.rollback()
+    except psycopg2.Error:
+        # The connection cannot even roll back: it is unusable, start afresh next time.
+        _discard(conn)
+
+
+def _discard(conn: TrackedConnection) -> None:
+    global _connection
+    try:
+        conn.close()
+    finally:
+        if _connection is conn:
+            _connection = None
+
+
+def _run(fn: Callable[..., Any], read_only: bool, args: tuple, kwargs: dict) -> Any:
+    global _current
+    for attempt in (1, 2):
+        conn, reused = get_connection()
+        if conn.autocommit != read_only:
+            conn.autocommit = read_only
+        conn.statements_run = 0
+        committing = False
+        _current = conn
+        try:
+            result = fn(conn, *args, **kwargs)
+            if not read_only:
+                committing = True
+                conn.commit()
+            return result
+        except BaseException as exc:
+            ended = _session_ended(conn, exc)
+            if ended:
+                _discard(conn)
+            else:
+                _rollback_quietly(conn)
+            if (
+                ended
+                and reused
+                and attempt == 1
+                and not committing
+                and conn.statements_run == 0
+            ):
+                logger.info(
+                    "cached database connection was closed by the server; reconnecting"
+                )
+                continue
+            if isinstance(exc, psycopg2.Error):
+                translated = _translate(exc)
+                if ended and translated is None:
+                    translated = ServiceUnavailable(
+                        "database connection lost, try again"
+                    )
+                if translated is not None:
+                    raise translated from exc
+            raise
+        finally:
+            _current = None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@overload
+def transaction(fn: F) -> F: ...
+@overload
+def transaction(*, read_only: bool = False) -> Callable[[F], F]: ...
+def transaction(
+    fn: Callable[..., Any] | None = None, *, read_only: bool = False
+) -> Any:
+    """Call the function with the cached connection as its first argument, in one transaction.
+
+    Commits when it returns, rolls back when it raises. `read_only=True` runs it in autocommit: one
+    round trip per statement and no BEGIN/COMMIT, for routes that only read. A call made while another
+    `@transaction` function is running joins that transaction. Works above or below route decorators.
+    """
+
+    def decorate(func: F) -> F:
+        signature = inspect.signature(func)
+        parameters = list(signature.parameters.values())
+        if not parameters:
+            raise TypeError(
+                f"{func.__qualname__}: a @transaction function takes the connection as first parameter"
+            )
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if _current is not None:
+                return func(_current, *args, **kwargs)
+            return _run(func, read_only, args, kwargs)
+
+        # Callers (the router, tests) see the signature without the injected connection.
+        wrapper.__signature__ = signature.replace(parameters=parameters[1:])  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate(fn) if fn is not None else decorate

@@ -1,0 +1,77 @@
+"""Errors a route may raise; each carries the HTTP status and a message that is safe to show a client."""
+
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    """Base of every error the router turns into a `{"message": ...}` answer."""
+
+    status = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(ApiError):
+    """The input is malformed or invalid; the message names the field."""
+
+    status = 400
+
+
+class NotFound(ApiError):
+    """The route or the row does not exist."""
+
+    status = 404
+
+
+class MethodNotAllowed(ApiError):
+    """The path exists but not with this method."""
+
+    status = 405
+
+    def __init__(self, message: str, allowed: list[str]) -> None:
+        super().__init__(message)
+        self.allowed = allowed
+
+
+class Conflict(ApiError):
+    """The write clashes with existing data (unique or foreign key)."""
+
+    status = 409
+
+
+class PayloadTooLarge(ApiError):
+    """The request body is larger than Lambda accepts."""
+
+    status = 413
+
+
+class UnsupportedMediaType(ApiError):
+    """The request body is not JSON."""
+
+    status = 415
+
+
+class ServiceUnavailable(ApiError):
+    """The database cannot be reached right now; the client may retry."""
+
+    status = 503
+
+
+class GatewayTimeout(ApiError):
+    """The database took longer than the statement timeout."""
+
+    status = 504
+
+
+INTERNAL_ERROR_MESSAGE = "internal error"
+
+
+class InternalError(ApiError):
+    """Something failed that the client cannot fix; the details stay in the logs."""
+
+    status = 500
+
+    def __init__(self) -> None:
+        super().__init__(INTERNAL_ERROR_MESSAGE)

@@ -1,0 +1,114 @@
+"""JSON at the API boundary: camelCase outside, snake_case inside, ISO dates, no Python reprs."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import decimal
+import json
+import re
+import uuid
+from typing import Any
+
+from errors import BadRequest
+
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])([A-Z])")
+# Key names repeat on every row, so each conversion is computed once per name.
+_to_camel: dict[str, str] = {}
+_to_snake: dict[str, str] = {}
+
+
+def camel_case(name: str) -> str:
+    """`student_id` -> `studentId`; names without underscores are returned as they are."""
+    converted = _to_camel.get(name)
+    if converted is None:
+        head, *rest = name.split("_")
+        converted = (
+            head + "".join(part[:1].upper() + part[1:] for part in rest)
+            if rest
+            else name
+        )
+        _to_camel[name] = converted
+    return converted
+
+
+def snake_case(name: str) -> str:
+    """`studentId` -> `student_id`, the name a Python parameter or a SQL placeholder uses."""
+    converted = _to_snake.get(name)
+    if converted is None:
+        converted = _CAMEL_BOUNDARY.sub(r"_\1", name).lower()
+        _to_snake[name] = converted
+    return converted
+
+
+def camelize(value: Any) -> Any:
+    """Return `value` with every dict key camelCased, for output."""
+    if isinstance(value, dict):
+        return {
+            camel_case(k) if isinstance(k, str) else k: camelize(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [camelize(v) for v in value]
+    return value
+
+
+def snakify(value: Any, where: str = "") -> Any:
+    """Return input `value` with dict keys snake_cased; rejects NUL characters, which PostgreSQL cannot store."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise BadRequest(f"{where or 'value'}: must not contain NUL characters")
+        return value
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if "\x00" in key:
+                raise BadRequest(
+                    f"{where or 'body'}: keys must not contain NUL characters"
+                )
+            out[snake_case(key)] = snakify(item, f"{where}.{key}" if where else key)
+        return out
+    if isinstance(value, list):
+        return [snakify(item, f"{where}[{i}]") for i, item in enumerate(value)]
+    return value
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, decimal.Decimal):
+        # A string keeps every digit; a float would not (money, numeric(38,10)).
+        return str(value)
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, (set, frozenset)):
+        return list(value)
+    raise TypeError(f"cannot serialize {type(value).__name__} to JSON")
+
+
+def to_plain(value: Any) -> Any:
+    """Camelize and encode `value` into JSON-native types (for GraphQL and direct answers)."""
+    return json.loads(dumps(value))
+
+
+def dumps(value: Any) -> str:
+    """Serialize a route's result as the API's JSON: camelCase keys, ISO dates, UUIDs and Decimals as strings."""
+    return json.dumps(
+        camelize(value), default=_encode, separators=(",", ":"), ensure_ascii=False
+    )
+
+
+def loads_body(text: str) -> Any:
+    """Parse a request body; malformed or absurdly nested JSON is the client's error (400), never a 500."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise BadRequest("body: JSON is nested too deeply") from None
+    except ValueError as exc:
+        raise BadRequest(
+            f"body: malformed JSON ({exc.msg} at position {exc.pos})"
+        ) from None

@@ -1,0 +1,390 @@
+"""Decorator routes for REST (API Gateway v1 and v2), GraphQL (AppSync) and direct invokes.
+
+Routing itself is Powertools' event handler; this module adds what Powertools leaves to the user:
+one function serving three event sources with the same inputs (see binding.py), 405 for a known
+path with the wrong method, camelCase JSON out, and errors that never show a stack trace or SQL.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import inspect
+import re
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import (
+    APIGatewayHttpResolver,
+    APIGatewayRestResolver,
+    AppSyncResolver,
+    Response,
+)
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+
+from binding import Binding
+from errors import (
+    ApiError,
+    BadRequest,
+    InternalError,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
+from jsonio import dumps, loads_body, snake_case, snakify, to_plain
+
+HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+# Lambda refuses synchronous payloads over 6 MB; answering 413 here makes local match deployed.
+MAX_BODY_BYTES = 6 * 1024 * 1024
+_SEGMENT = r"(?:[A-Za-z0-9._~-]+|\{[A-Za-z_][A-Za-z0-9_]*\})"
+_VALID_PATH = re.compile(rf"^(?:/|(?:/{_SEGMENT})+)$")
+_PATH_PARAMETER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+\+)?json\s*(?:;.*)?$", re.IGNORECASE)
+
+logger = Logger()
+
+
+@dataclass
+class Entry:
+    """A route function as registered, and the callable that really serves it once decorators are done."""
+
+    fn: Callable[..., Any]
+    target: Callable[..., Any] | None = None
+    binding: Binding | None = None
+
+    def freeze(self) -> None:
+        """Find the fully decorated function, so `@transaction` may sit above or below the route decorators."""
+        self.target = _outermost(self.fn)
+        self.binding = Binding(self.target)
+
+    def call(self, inputs: dict[str, Any]) -> Any:
+        """Call the route function with its inputs bound to its parameters."""
+        return self.target(**self.binding.bind(inputs))
+
+
+@dataclass
+class RestRoute:
+    """One `@router.rest(method, path)`."""
+
+    method: str
+    path: str
+    status: int
+    entry: Entry
+    pattern: re.Pattern = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pattern = re.compile(
+            "^" + _PATH_PARAMETER.sub(r"(?P<\1>[^/]+)", self.path) + "$"
+        )
+
+
+def _outermost(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The module-level name of `fn` holds whatever decorators were stacked on top of it."""
+    module = sys.modules.get(fn.__module__)
+    if module is None or "<locals>" in fn.__qualname__:
+        return fn
+    candidate = getattr(module, fn.__name__, None)
+    if callable(candidate) and inspect.unwrap(candidate) is inspect.unwrap(fn):
+        return candidate
+    return fn
+
+
+def _error_response(
+    status: int, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body={"message": message},
+        headers=headers,
+    )
+
+
+def _log_failure(exc: BaseException, route: str) -> None:
+    """Log a server-side failure by type and code only: messages of driver errors may quote SQL."""
+    cause = (
+        exc.__cause__
+        if isinstance(exc, ApiError) and exc.__cause__ is not None
+        else exc
+    )
+    frame = (
+        inspect.trace()[-1]
+        if sys.exc_info()[0] is not None and inspect.trace()
+        else None
+    )
+    logger.error(
+        "request failed",
+        extra={
+            "route": route,
+            "error_type": type(cause).__name__,
+            "pgcode": getattr(cause, "pgcode", None),
+            "where": f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
+            if frame
+            else None,
+        },
+    )
+
+
+class Router:
+    """Collects routes from decorators and dispatches any Lambda event to them."""
+
+    def __init__(self) -> None:
+        self._rest: list[RestRoute] = []
+        self._graphql: dict[tuple[str, str], Entry] = {}
+        self._direct: dict[str, Entry] = {}
+        self._resolvers: dict[str, Any] = {}
+        self._frozen = False
+
+    # -- decorators -------------------------------------------------------------------------------
+    def rest(
+        self, method: str, path: str, *, status: int = 200
+    ) -> Callable[[Callable], Callable]:
+        """Serve `fn` for an API Gateway method and path (`/students/{studentId}`); `status` is the success code."""
+        method = method.upper()
+        if method not in HTTP_METHODS:
+            raise ValueError(f"unknown HTTP method {method!r}")
+        if not _VALID_PATH.match(path):
+            raise ValueError(
+                f"malformed path {path!r}: use /segment/{{param}} with letters, digits, . _ ~ -"
+            )
+        if any(r.method == method and r.path == path for r in self._rest):
+            raise ValueError(f"route {method} {path} is already registered")
+
+        def register(fn: Callable) -> Callable:
+            self._rest.append(RestRoute(method, path, status, Entry(fn)))
+            self._frozen = False
+            return fn
+
+        return register
+
+    def graphql(
+        self, type_name: str, field_name: str
+    ) -> Callable[[Callable], Callable]:
+        """Serve `fn` as the AppSync Lambda resolver of `type_name.field_name`."""
+        if (type_name, field_name) in self._graphql:
+            raise ValueError(
+                f"GraphQL field {type_name}.{field_name} is already registered"
+            )
+
+        def register(fn: Callable) -> Callable:
+            self._graphql[(type_name, field_name)] = Entry(fn)
+            self._frozen = False
+            return fn
+
+        return register
+
+    def direct(self, name: str) -> Callable[[Callable], Callable]:
+        """Serve `fn` for direct invokes `{"route": name, "args": {...}}` (never exposed through an API)."""
+        if name in self._direct:
+            raise ValueError(f"direct route {name!r} is already registered")
+
+        def register(fn: Callable) -> Callable:
+            self._direct[name] = Entry(fn)
+            self._frozen = False
+            return fn
+
+        return register
+
+    # -- dispatch ---------------------------------------------------------------------------------
+    def handle(self, event: Any, context: Any = None) -> Any:
+        """Answer any supported event: REST v1 (default), HTTP API v2, AppSync, or a direct invoke."""
+        if not self._frozen:
+            self._freeze()
+        if isinstance(event, dict):
+            if "httpMethod" in event:
+                return self._resolver("rest").resolve(event, context)
+            if event.get("version") == "2.0" and "requestContext" in event:
+                return self._resolver("http").resolve(event, context)
+            info = event.get("info")
+            if isinstance(info, dict) and "fieldName" in info:
+                return self._graphql_resolve(event, context)
+            if "route" in event:
+                return self._direct_resolve(event)
+        return {
+            "error": {
+                "status": 400,
+                "message": "unrecognised event: expected API Gateway, AppSync or {route, args}",
+            }
+        }
+
+    def _freeze(self) -> None:
+        for entry in self._entries():
+            entry.freeze()
+        self._resolvers.clear()
+        self._frozen = True
+
+    def _entries(self) -> list[Entry]:
+        return (
+            [r.entry for r in self._rest]
+            + list(self._graphql.values())
+            + list(self._direct.values())
+        )
+
+    def _resolver(self, kind: str) -> Any:
+        resolver = self._resolvers.get(kind)
+        if resolver is None:
+            resolver = self._build_rest_resolver(
+                APIGatewayRestResolver if kind == "rest" else APIGatewayHttpResolver
+            )
+            self._resolvers[kind] = resolver
+        return resolver
+
+    # -- REST -------------------------------------------------------------------------------------
+    def _build_rest_resolver(
+        self, resolver_class: type[ApiGatewayResolver]
+    ) -> ApiGatewayResolver:
+        # debug=False: Powertools' debug mode would answer 500s with a stack trace.
+        app = resolver_class(serializer=dumps, debug=False)
+        for route in self._rest:
+            rule = _PATH_PARAMETER.sub(r"<\1>", route.path)
+            app.route(rule, route.method)(self._rest_endpoint(app, route))
+
+        @app.not_found
+        def not_found(_: Exception) -> Response:
+            path, method = app.current_event.path, app.current_event.http_method.upper()
+            allowed = sorted({r.method for r in self._rest if r.pattern.match(path)})
+            if allowed:
+                exc = MethodNotAllowed(
+                    f"method {method} not allowed on {path}", allowed
+                )
+                return _error_response(405, exc.message, {"Allow": ", ".join(allowed)})
+            return _error_response(404, f"no route for {method} {path}")
+
+        @app.exception_handler(ApiError)
+        def api_error(exc: ApiError) -> Response:
+            if exc.status >= 500:
+                _log_failure(
+                    exc, f"{app.current_event.http_method} {app.current_event.path}"
+                )
+            return _error_response(exc.status, exc.message)
+
+        @app.exception_handler(Exception)
+        def unexpected(exc: Exception) -> Response:
+            _log_failure(
+                exc, f"{app.current_event.http_method} {app.current_event.path}"
+            )
+            return _error_response(500, InternalError().message)
+
+        return app
+
+    @staticmethod
+    def _rest_endpoint(
+        app: ApiGatewayResolver, route: RestRoute
+    ) -> Callable[..., Response]:
+        entry = route.entry
+
+        def endpoint(**path_parameters: str) -> Response:
+            event = app.current_event
+            inputs: dict[str, Any] = {}
+            for name, values in event.resolved_query_string_parameters.items():
+                key = snake_case(name)
+                inputs[key] = snakify(
+                    values if entry.binding.wants_list(key) else values[-1], name
+                )
+            for name, value in path_parameters.items():
+                inputs[snake_case(name)] = snakify(value, name)
+            raw = event.get("body")
+            if raw:
+                inputs["body"] = snakify(
+                    _parse_body(
+                        raw, event.is_base64_encoded, event.headers.get("content-type")
+                    )
+                )
+            result = entry.call(inputs)
+            if result is None:
+                return Response(status_code=204, content_type=None, body="")
+            return Response(
+                status_code=route.status, content_type="application/json", body=result
+            )
+
+        endpoint.__name__ = getattr(entry.fn, "__name__", "endpoint")
+        return endpoint
+
+    # -- GraphQL ----------------------------------------------------------------------------------
+    def _graphql_resolve(self, event: dict, context: Any) -> Any:
+        app = self._resolvers.get("graphql")
+        if app is None:
+            app = AppSyncResolver()
+            for (type_name, field_name), entry in self._graphql.items():
+                app.resolver(type_name=type_name, field_name=field_name)(
+                    self._graphql_endpoint(entry)
+                )
+            self._resolvers["graphql"] = app
+        info = event["info"]
+        key = (info.get("parentTypeName"), info.get("fieldName"))
+        if key not in self._graphql:
+            raise NotFound(f"no resolver for GraphQL field {key[0]}.{key[1]}")
+        return app.resolve(event, context)
+
+    @staticmethod
+    def _graphql_endpoint(entry: Entry) -> Callable[..., Any]:
+        def endpoint(**arguments: Any) -> Any:
+            try:
+                return to_plain(entry.call(snakify(arguments)))
+            except ApiError as exc:
+                if exc.status >= 500:
+                    _log_failure(exc, f"graphql {entry.fn.__name__}")
+                # A fresh exception: AppSync shows its type and message, and nothing else travels with it.
+                raise _clean(exc) from None
+            except Exception as exc:
+                _log_failure(exc, f"graphql {entry.fn.__name__}")
+                raise InternalError() from None
+
+        return endpoint
+
+    # -- direct -----------------------------------------------------------------------------------
+    def _direct_resolve(self, event: dict) -> dict[str, Any]:
+        name = event.get("route")
+        try:
+            entry = self._direct.get(name) if isinstance(name, str) else None
+            if entry is None:
+                raise (
+                    NotFound(f"unknown direct route {name!r}")
+                    if isinstance(name, str)
+                    else BadRequest("route: must be the name of a direct route")
+                )
+            args = event.get("args") or {}
+            if not isinstance(args, dict):
+                raise BadRequest("args: must be an object")
+            return {"data": to_plain(entry.call(snakify(args)))}
+        except ApiError as exc:
+            if exc.status >= 500:
+                _log_failure(exc, f"direct {name}")
+            return {"error": {"status": exc.status, "message": exc.message}}
+        except Exception as exc:
+            _log_failure(exc, f"direct {name}")
+            return {"error": {"status": 500, "message": InternalError().message}}
+
+
+def _clean(exc: ApiError) -> ApiError:
+    """A copy of `exc` without its cause or traceback, safe to raise out of the Lambda."""
+    clean = ApiError.__new__(type(exc))
+    ApiError.__init__(clean, exc.message)
+    if isinstance(exc, MethodNotAllowed):
+        clean.allowed = exc.allowed
+    return clean
+
+
+def _parse_body(raw: str, is_base64: bool | None, content_type: str | None) -> Any:
+    """Decode and parse a REST body: 413 when too large, 415 when not JSON, 400 when not valid UTF-8 JSON."""
+    if content_type and not _JSON_TYPE.match(content_type.strip()):
+        raise UnsupportedMediaType(
+            f"content-type {content_type!r} is not supported: send application/json"
+        )
+    if is_base64:
+        try:
+            data = base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError):
+            raise BadRequest("body: invalid base64 encoding") from None
+    else:
+        data = raw.encode("utf-8", "surrogatepass")
+    if len(data) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"body: larger than {MAX_BODY_BYTES} bytes")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("body: is not valid UTF-8") from None
+    return loads_body(text)
