@@ -12,7 +12,7 @@ from local.embedded_pg import EmbeddedPostgres
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS_DIR = ROOT / "db" / "migrations"
 SEED_FILE = ROOT / "db" / "seed.sql"
-LOCAL_DATADIR = ROOT / ".local" / "pgdata"
+LOCAL_DATADIR = Path(os.environ.get("LOCAL_PG_DIR", ROOT / ".local" / "pgdata"))
 LOCAL_PORT = int(os.environ.get("LOCAL_PG_PORT", "54329"))
 
 _LEDGER = """
@@ -50,9 +50,7 @@ def apply_migrations(url: str, migrations_dir: Path = MIGRATIONS_DIR) -> list[st
             if path.name in done:
                 continue
             cur.execute(path.read_text())
-            cur.execute(
-                "INSERT INTO schema_migrations (version) VALUES (%s)", (path.name,)
-            )
+            cur.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (path.name,))
             applied.append(path.name)
     return applied
 

@@ -9,14 +9,21 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import warnings
 from pathlib import Path
 
-from pgserver import utils as pg_utils
-from pgserver._commands import POSTGRES_BIN_PATH
+with warnings.catch_warnings():
+    # pgserver looks up a runtime dir at import and warns when XDG_RUNTIME_DIR is unset; we never use it.
+    warnings.simplefilter("ignore")
+    from pgserver import utils as pg_utils
+    from pgserver._commands import POSTGRES_BIN_PATH
 
 # PostgreSQL refuses to run as root; as root the binaries run as this user (the one pgserver uses).
 _SYSTEM_USER = "pgserver"
 _MAX_SOCKET_PATH = 100
+# The superuser's password over TCP. The server listens on 127.0.0.1 only; this is a local
+# development database, never a deployed one.
+LOCAL_PASSWORD = "postgres"  # noqa: S105 - loopback-only development database
 
 
 def free_port() -> int:
@@ -29,9 +36,7 @@ def free_port() -> int:
 class EmbeddedPostgres:
     """One PostgreSQL cluster in `datadir`, listening on 127.0.0.1:`port` and a unix socket in `datadir`."""
 
-    def __init__(
-        self, datadir: Path, port: int, *, settings: dict[str, str] | None = None
-    ) -> None:
+    def __init__(self, datadir: Path, port: int, *, settings: dict[str, str] | None = None) -> None:
         self.datadir = Path(datadir).resolve()
         self.port = port
         self.settings = settings or {}
@@ -39,24 +44,20 @@ class EmbeddedPostgres:
 
     @property
     def url(self) -> str:
-        """TCP URL, as a deployed function would connect."""
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        """TCP URL with the password (TCP asks for it, as a deployed database does)."""
+        return f"postgresql://postgres:{LOCAL_PASSWORD}@127.0.0.1:{self.port}/postgres"
 
     @property
     def socket_url(self) -> str | None:
-        """Unix-socket URL (fastest), or None when the path is too long for a socket."""
+        """Unix-socket URL (fastest, no password), or None when the path is too long for a socket."""
         if not self._socket_dir():
             return None
         return f"postgresql://postgres@/postgres?host={self.datadir}&port={self.port}"
 
     def _socket_dir(self) -> str:
-        return (
-            str(self.datadir) if len(str(self.datadir)) + 20 < _MAX_SOCKET_PATH else ""
-        )
+        return str(self.datadir) if len(str(self.datadir)) + 20 < _MAX_SOCKET_PATH else ""
 
-    def _run(
-        self, tool: str, *args: str, timeout: float = 60
-    ) -> subprocess.CompletedProcess:
+    def _run(self, tool: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
         kwargs = {"user": _SYSTEM_USER} if self._as_root else {}
         return subprocess.run(
             [str(POSTGRES_BIN_PATH / tool), *args],
@@ -69,30 +70,38 @@ class EmbeddedPostgres:
         )
 
     def init(self) -> None:
-        """Create the cluster once (trust auth: it only listens on this machine)."""
+        """Create the cluster once: unix socket without password, TCP with one."""
         if (self.datadir / "PG_VERSION").exists():
             return
         self.datadir.mkdir(parents=True, exist_ok=True)
         if self._as_root:
-            import pwd  # noqa: PLC0415 - only meaningful when running as root
-
             entry = pg_utils.ensure_user_exists(_SYSTEM_USER)
             pg_utils.ensure_prefix_permissions(self.datadir)
             pg_utils.ensure_folder_permissions(POSTGRES_BIN_PATH, 0o555)
             pg_utils.ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o444)
-            os.chown(self.datadir, entry.pw_uid, pwd.getpwnam(_SYSTEM_USER).pw_gid)
+            os.chown(self.datadir, entry.pw_uid, entry.pw_gid)
         self.datadir.chmod(0o700)
-        self._run(
-            "initdb",
-            "-D",
-            str(self.datadir),
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "-E",
-            "UTF8",
-            "--no-sync",
-        )
+        # The password file must sit where the server user can read it, and go once initdb has read it.
+        password_file = self.datadir.parent / f".{self.datadir.name}.pwfile"
+        password_file.write_text(LOCAL_PASSWORD + "\n")
+        if self._as_root:
+            os.chown(password_file, entry.pw_uid, entry.pw_gid)
+        try:
+            self._run(
+                "initdb",
+                "-D",
+                str(self.datadir),
+                "-U",
+                "postgres",
+                f"--pwfile={password_file}",
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            )
+        finally:
+            password_file.unlink(missing_ok=True)
 
     def start(self) -> None:
         """Start the server and wait until it accepts connections."""

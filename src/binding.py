@@ -12,8 +12,9 @@ import inspect
 import types
 import typing
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from errors import BadRequest
 from jsonio import camel_case
@@ -27,11 +28,7 @@ def _to_int(value: Any, field: str) -> int:
         raise BadRequest(f"{field}: must be an integer")
     if isinstance(value, int):
         number = value
-    elif (
-        isinstance(value, str)
-        and value.strip().lstrip("+-").isdigit()
-        and value.isascii()
-    ):
+    elif isinstance(value, str) and value.strip().lstrip("+-").isdigit() and value.isascii():
         number = int(value)
     else:
         raise BadRequest(f"{field}: must be an integer")
@@ -146,9 +143,7 @@ class Binding:
                 inspect.Parameter.VAR_POSITIONAL,
                 inspect.Parameter.POSITIONAL_ONLY,
             ):
-                raise TypeError(
-                    f"{fn.__qualname__}: route parameters must be passable by name ({p.name})"
-                )
+                raise TypeError(f"{fn.__qualname__}: route parameters must be passable by name ({p.name})")
             annotation = p.annotation
             if isinstance(annotation, str):
                 # `from __future__ import annotations` leaves names as text; resolve them where fn was written.
@@ -184,15 +179,9 @@ class Binding:
                 if parameter.required:
                     raise BadRequest(f"{parameter.api_name}: is required")
                 continue
-            kwargs[name] = (
-                parameter.convert(value, parameter.api_name)
-                if parameter.convert
-                else value
-            )
+            kwargs[name] = parameter.convert(value, parameter.api_name) if parameter.convert else value
         for parameter in self.parameters.values():
             if parameter.required and parameter.name not in kwargs:
-                what = (
-                    "request body" if parameter.name == "body" else parameter.api_name
-                )
+                what = "request body" if parameter.name == "body" else parameter.api_name
                 raise BadRequest(f"{what}: is required")
         return kwargs

@@ -66,14 +66,10 @@ def parse_database_settings(env: dict[str, str]) -> DatabaseSettings:
     url = env.get("DATABASE_URL", "").strip() or None
     secret_id = env.get("DB_SECRET_ARN", "").strip() or None
     if url is None and secret_id is None:
-        raise ConfigError(
-            "set DATABASE_URL (local) or DB_SECRET_ARN (deployed) to reach the database"
-        )
+        raise ConfigError("set DATABASE_URL (local) or DB_SECRET_ARN (deployed) to reach the database")
     sslmode = env.get("DB_SSLMODE", "").strip() or ("prefer" if url else "require")
     if sslmode not in _SSL_MODES:
-        raise ConfigError(
-            f"DB_SSLMODE must be one of {sorted(_SSL_MODES)}, got {sslmode!r}"
-        )
+        raise ConfigError(f"DB_SSLMODE must be one of {sorted(_SSL_MODES)}, got {sslmode!r}")
     port = _int(env, "DB_PORT", 0, minimum=0) or None
     return DatabaseSettings(
         url=url,
@@ -87,9 +83,7 @@ def parse_database_settings(env: dict[str, str]) -> DatabaseSettings:
         statement_timeout_ms=_int(env, "DB_STATEMENT_TIMEOUT_MS", 10_000),
         idle_session_timeout_ms=_int(env, "DB_IDLE_SESSION_TIMEOUT_MS", 0),
         application_name=(
-            env.get("DB_APPLICATION_NAME", "").strip()
-            or env.get("POWERTOOLS_SERVICE_NAME", "").strip()
-            or "lambda-api"
+            env.get("DB_APPLICATION_NAME", "").strip() or env.get("POWERTOOLS_SERVICE_NAME", "").strip() or "lambda-api"
         ),
     )
 

@@ -22,7 +22,7 @@ class CredentialsError(ServiceUnavailable):
 def _secrets_client() -> Any:
     global _client
     if _client is None:
-        import boto3  # noqa: PLC0415 - deliberately late: see the module docstring
+        import boto3
 
         _client = boto3.client("secretsmanager")
     return _client
@@ -31,22 +31,14 @@ def _secrets_client() -> Any:
 def _fetch(secret_id: str) -> dict[str, Any]:
     try:
         response = _secrets_client().get_secret_value(SecretId=secret_id)
-    except (
-        Exception
-    ) as exc:  # botocore's errors are many; all mean "cannot read it now"
+    except Exception as exc:  # botocore's errors are many; all mean "cannot read it now"
         raise CredentialsError("database credentials are unavailable") from exc
     try:
         secret = json.loads(response.get("SecretString") or "")
     except ValueError:
         raise CredentialsError("database secret is not JSON") from None
-    if (
-        not isinstance(secret, dict)
-        or not secret.get("username")
-        or not secret.get("password")
-    ):
-        raise CredentialsError(
-            "database secret must hold username and password"
-        ) from None
+    if not isinstance(secret, dict) or not secret.get("username") or not secret.get("password"):
+        raise CredentialsError("database secret must hold username and password") from None
     return secret
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import functools
 import inspect
 import time
-from typing import Any, Callable, TypeVar, overload
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
 
 import psycopg2
 import psycopg2.extensions
@@ -53,7 +54,7 @@ class TrackedConnection(psycopg2.extensions.connection):
 class DictCursor(psycopg2.extras.RealDictCursor):
     """Rows as dicts; counts successful statements so a retry happens only before any has run."""
 
-    def execute(self, query: Any, vars: Any = None) -> None:  # noqa: A002 - psycopg2's own name
+    def execute(self, query: Any, vars: Any = None) -> None:
         super().execute(query, vars)
         self.connection.statements_run += 1
 
@@ -116,16 +117,13 @@ def _open(settings: DatabaseSettings) -> TrackedConnection:
             if _is_auth_failure(exc) and settings.secret_id and not reread_secret:
                 reread_secret = True
                 if refresh_credentials(settings.secret_id):
-                    logger.info(
-                        "database refused the cached credentials; retrying with the rotated secret"
-                    )
+                    logger.info("database refused the cached credentials; retrying with the rotated secret")
                     continue
                 raise ServiceUnavailable("database refused the credentials") from exc
-            if time.monotonic() + delay > deadline:
-                raise ServiceUnavailable(
-                    "database unavailable, try again shortly"
-                ) from exc
-            time.sleep(delay)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ServiceUnavailable("database unavailable, try again shortly") from exc
+            time.sleep(min(delay, remaining))
             delay = min(delay * 2, 2.0)
 
 
@@ -162,9 +160,7 @@ def _session_ended(conn: TrackedConnection, exc: BaseException) -> bool:
         return True
     if isinstance(exc, psycopg2.InterfaceError):
         return True
-    return isinstance(exc, psycopg2.OperationalError) and (
-        exc.pgcode is None or exc.pgcode in _SESSION_ENDED
-    )
+    return isinstance(exc, psycopg2.OperationalError) and (exc.pgcode is None or exc.pgcode in _SESSION_ENDED)
 
 
 def _translate(exc: psycopg2.Error) -> ApiError | None:
@@ -174,28 +170,21 @@ def _translate(exc: psycopg2.Error) -> ApiError | None:
     if code == "57014":
         return GatewayTimeout("database statement timed out")
     if code in _CONFLICT:
-        return Conflict(
-            f"conflict: {_CONFLICT[code]} ({diag.constraint_name or 'constraint'})"
-        )
+        return Conflict(f"conflict: {_CONFLICT[code]} ({diag.constraint_name or 'constraint'})")
     if code in _RETRY_LATER:
         return Conflict("conflict with a concurrent update; retry the request")
     if code == "23502":
         return BadRequest(f"{diag.column_name or 'a field'}: is required")
     if code == "23514":
-        return BadRequest(
-            f"invalid value: violates {diag.constraint_name or 'a check constraint'}"
-        )
+        return BadRequest(f"invalid value: violates {diag.constraint_name or 'a check constraint'}")
     if code.startswith("22"):
         return BadRequest("invalid value for the database (out of range or malformed)")
-    if code in _UNAVAILABLE or isinstance(
-        exc, (psycopg2.OperationalError, psycopg2.InterfaceError)
-    ):
+    if code in _UNAVAILABLE or isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)):
         return ServiceUnavailable("database unavailable, try again shortly")
     return None
 
 
 def _rollback_quietly(conn: TrackedConnection) -> None:
-    global _connection
     try:
         conn.rollback()
     except psycopg2.Error:
@@ -233,23 +222,13 @@ def _run(fn: Callable[..., Any], read_only: bool, args: tuple, kwargs: dict) -> 
                 _discard(conn)
             else:
                 _rollback_quietly(conn)
-            if (
-                ended
-                and reused
-                and attempt == 1
-                and not committing
-                and conn.statements_run == 0
-            ):
-                logger.info(
-                    "cached database connection was closed by the server; reconnecting"
-                )
+            if ended and reused and attempt == 1 and not committing and conn.statements_run == 0:
+                logger.info("cached database connection was closed by the server; reconnecting")
                 continue
             if isinstance(exc, psycopg2.Error):
                 translated = _translate(exc)
                 if ended and translated is None:
-                    translated = ServiceUnavailable(
-                        "database connection lost, try again"
-                    )
+                    translated = ServiceUnavailable("database connection lost, try again")
                 if translated is not None:
                     raise translated from exc
             raise
@@ -262,9 +241,7 @@ def _run(fn: Callable[..., Any], read_only: bool, args: tuple, kwargs: dict) -> 
 def transaction(fn: F) -> F: ...
 @overload
 def transaction(*, read_only: bool = False) -> Callable[[F], F]: ...
-def transaction(
-    fn: Callable[..., Any] | None = None, *, read_only: bool = False
-) -> Any:
+def transaction(fn: Callable[..., Any] | None = None, *, read_only: bool = False) -> Any:
     """Call the function with the cached connection as its first argument, in one transaction.
 
     Commits when it returns, rolls back when it raises. `read_only=True` runs it in autocommit: one
@@ -276,9 +253,7 @@ def transaction(
         signature = inspect.signature(func)
         parameters = list(signature.parameters.values())
         if not parameters:
-            raise TypeError(
-                f"{func.__qualname__}: a @transaction function takes the connection as first parameter"
-            )
+            raise TypeError(f"{func.__qualname__}: a @transaction function takes the connection as first parameter")
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:

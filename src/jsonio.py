@@ -23,11 +23,7 @@ def camel_case(name: str) -> str:
     converted = _to_camel.get(name)
     if converted is None:
         head, *rest = name.split("_")
-        converted = (
-            head + "".join(part[:1].upper() + part[1:] for part in rest)
-            if rest
-            else name
-        )
+        converted = head + "".join(part[:1].upper() + part[1:] for part in rest) if rest else name
         _to_camel[name] = converted
     return converted
 
@@ -44,10 +40,7 @@ def snake_case(name: str) -> str:
 def camelize(value: Any) -> Any:
     """Return `value` with every dict key camelCased, for output."""
     if isinstance(value, dict):
-        return {
-            camel_case(k) if isinstance(k, str) else k: camelize(v)
-            for k, v in value.items()
-        }
+        return {camel_case(k) if isinstance(k, str) else k: camelize(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [camelize(v) for v in value]
     return value
@@ -63,9 +56,7 @@ def snakify(value: Any, where: str = "") -> Any:
         out = {}
         for key, item in value.items():
             if "\x00" in key:
-                raise BadRequest(
-                    f"{where or 'body'}: keys must not contain NUL characters"
-                )
+                raise BadRequest(f"{where or 'body'}: keys must not contain NUL characters")
             out[snake_case(key)] = snakify(item, f"{where}.{key}" if where else key)
         return out
     if isinstance(value, list):
@@ -97,9 +88,7 @@ def to_plain(value: Any) -> Any:
 
 def dumps(value: Any) -> str:
     """Serialize a route's result as the API's JSON: camelCase keys, ISO dates, UUIDs and Decimals as strings."""
-    return json.dumps(
-        camelize(value), default=_encode, separators=(",", ":"), ensure_ascii=False
-    )
+    return json.dumps(camelize(value), default=_encode, separators=(",", ":"), ensure_ascii=False)
 
 
 def loads_body(text: str) -> Any:
@@ -109,6 +98,4 @@ def loads_body(text: str) -> Any:
     except RecursionError:
         raise BadRequest("body: JSON is nested too deeply") from None
     except ValueError as exc:
-        raise BadRequest(
-            f"body: malformed JSON ({exc.msg} at position {exc.pos})"
-        ) from None
+        raise BadRequest(f"body: malformed JSON ({exc.msg} at position {exc.pos})") from None

@@ -26,16 +26,12 @@ def list_students(conn, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -
     """One page of students in id order; pass `nextCursor` back as `cursor` for the next page."""
     limit = page_limit(limit)
     with conn.cursor() as cur:
-        cur.execute(
-            sql.LIST_STUDENTS, {"after": decode_cursor(cursor), "limit": limit + 1}
-        )
+        cur.execute(sql.LIST_STUDENTS, {"after": decode_cursor(cursor), "limit": limit + 1})
         rows = cur.fetchall()
     page = rows[:limit]
     return {
         "items": page,
-        "next_cursor": encode_cursor(page[-1]["student_id"])
-        if len(rows) > limit
-        else None,
+        "next_cursor": encode_cursor(page[-1]["student_id"]) if len(rows) > limit else None,
     }
 
 
@@ -58,9 +54,7 @@ def get_student(conn, student_id: int) -> dict:
 @transaction
 def create_student(conn, body: dict) -> dict:
     """Add a student; `studentUuid` is generated when absent."""
-    student = {column: None for column in sql.UPDATABLE_COLUMNS} | validate(
-        body, NEW_STUDENT
-    )
+    student = {column: None for column in sql.UPDATABLE_COLUMNS} | validate(body, NEW_STUDENT)
     with conn.cursor() as cur:
         cur.execute(sql.INSERT_STUDENT, student)
         return cur.fetchone()
@@ -73,9 +67,7 @@ def update_student(conn, student_id: int, body: dict) -> dict:
     """Change the given fields of a student and keep the others (a merge update)."""
     changes = validate(body, STUDENT_CHANGES)
     with conn.cursor() as cur:
-        cur.execute(
-            sql.update_student(sorted(changes)), {**changes, "student_id": student_id}
-        )
+        cur.execute(sql.update_student(sorted(changes)), {**changes, "student_id": student_id})
         row = cur.fetchone()
     if row is None:
         raise NotFound(f"student {student_id} not found")

@@ -34,6 +34,4 @@ def decode_cursor(cursor: str | None) -> int:
             raise ValueError
         return int(number)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise BadRequest(
-            "cursor: invalid, use the nextCursor of the previous page"
-        ) from None
+        raise BadRequest("cursor: invalid, use the nextCursor of the previous page") from None

@@ -12,8 +12,9 @@ import binascii
 import inspect
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import (
@@ -76,9 +77,7 @@ class RestRoute:
     pattern: re.Pattern = field(init=False)
 
     def __post_init__(self) -> None:
-        self.pattern = re.compile(
-            "^" + _PATH_PARAMETER.sub(r"(?P<\1>[^/]+)", self.path) + "$"
-        )
+        self.pattern = re.compile("^" + _PATH_PARAMETER.sub(r"(?P<\1>[^/]+)", self.path) + "$")
 
 
 def _outermost(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -92,9 +91,7 @@ def _outermost(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
-def _error_response(
-    status: int, message: str, headers: dict[str, str] | None = None
-) -> Response:
+def _error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     return Response(
         status_code=status,
         content_type="application/json",
@@ -105,25 +102,15 @@ def _error_response(
 
 def _log_failure(exc: BaseException, route: str) -> None:
     """Log a server-side failure by type and code only: messages of driver errors may quote SQL."""
-    cause = (
-        exc.__cause__
-        if isinstance(exc, ApiError) and exc.__cause__ is not None
-        else exc
-    )
-    frame = (
-        inspect.trace()[-1]
-        if sys.exc_info()[0] is not None and inspect.trace()
-        else None
-    )
+    cause = exc.__cause__ if isinstance(exc, ApiError) and exc.__cause__ is not None else exc
+    frame = inspect.trace()[-1] if sys.exc_info()[0] is not None and inspect.trace() else None
     logger.error(
         "request failed",
         extra={
             "route": route,
             "error_type": type(cause).__name__,
             "pgcode": getattr(cause, "pgcode", None),
-            "where": f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
-            if frame
-            else None,
+            "where": f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}" if frame else None,
         },
     )
 
@@ -139,17 +126,13 @@ class Router:
         self._frozen = False
 
     # -- decorators -------------------------------------------------------------------------------
-    def rest(
-        self, method: str, path: str, *, status: int = 200
-    ) -> Callable[[Callable], Callable]:
+    def rest(self, method: str, path: str, *, status: int = 200) -> Callable[[Callable], Callable]:
         """Serve `fn` for an API Gateway method and path (`/students/{studentId}`); `status` is the success code."""
         method = method.upper()
         if method not in HTTP_METHODS:
             raise ValueError(f"unknown HTTP method {method!r}")
         if not _VALID_PATH.match(path):
-            raise ValueError(
-                f"malformed path {path!r}: use /segment/{{param}} with letters, digits, . _ ~ -"
-            )
+            raise ValueError(f"malformed path {path!r}: use /segment/{{param}} with letters, digits, . _ ~ -")
         if any(r.method == method and r.path == path for r in self._rest):
             raise ValueError(f"route {method} {path} is already registered")
 
@@ -160,14 +143,10 @@ class Router:
 
         return register
 
-    def graphql(
-        self, type_name: str, field_name: str
-    ) -> Callable[[Callable], Callable]:
+    def graphql(self, type_name: str, field_name: str) -> Callable[[Callable], Callable]:
         """Serve `fn` as the AppSync Lambda resolver of `type_name.field_name`."""
         if (type_name, field_name) in self._graphql:
-            raise ValueError(
-                f"GraphQL field {type_name}.{field_name} is already registered"
-            )
+            raise ValueError(f"GraphQL field {type_name}.{field_name} is already registered")
 
         def register(fn: Callable) -> Callable:
             self._graphql[(type_name, field_name)] = Entry(fn)
@@ -217,25 +196,17 @@ class Router:
         self._frozen = True
 
     def _entries(self) -> list[Entry]:
-        return (
-            [r.entry for r in self._rest]
-            + list(self._graphql.values())
-            + list(self._direct.values())
-        )
+        return [r.entry for r in self._rest] + list(self._graphql.values()) + list(self._direct.values())
 
     def _resolver(self, kind: str) -> Any:
         resolver = self._resolvers.get(kind)
         if resolver is None:
-            resolver = self._build_rest_resolver(
-                APIGatewayRestResolver if kind == "rest" else APIGatewayHttpResolver
-            )
+            resolver = self._build_rest_resolver(APIGatewayRestResolver if kind == "rest" else APIGatewayHttpResolver)
             self._resolvers[kind] = resolver
         return resolver
 
     # -- REST -------------------------------------------------------------------------------------
-    def _build_rest_resolver(
-        self, resolver_class: type[ApiGatewayResolver]
-    ) -> ApiGatewayResolver:
+    def _build_rest_resolver(self, resolver_class: type[ApiGatewayResolver]) -> ApiGatewayResolver:
         # debug=False: Powertools' debug mode would answer 500s with a stack trace.
         app = resolver_class(serializer=dumps, debug=False)
         for route in self._rest:
@@ -247,33 +218,25 @@ class Router:
             path, method = app.current_event.path, app.current_event.http_method.upper()
             allowed = sorted({r.method for r in self._rest if r.pattern.match(path)})
             if allowed:
-                exc = MethodNotAllowed(
-                    f"method {method} not allowed on {path}", allowed
-                )
+                exc = MethodNotAllowed(f"method {method} not allowed on {path}", allowed)
                 return _error_response(405, exc.message, {"Allow": ", ".join(allowed)})
             return _error_response(404, f"no route for {method} {path}")
 
         @app.exception_handler(ApiError)
         def api_error(exc: ApiError) -> Response:
             if exc.status >= 500:
-                _log_failure(
-                    exc, f"{app.current_event.http_method} {app.current_event.path}"
-                )
+                _log_failure(exc, f"{app.current_event.http_method} {app.current_event.path}")
             return _error_response(exc.status, exc.message)
 
         @app.exception_handler(Exception)
         def unexpected(exc: Exception) -> Response:
-            _log_failure(
-                exc, f"{app.current_event.http_method} {app.current_event.path}"
-            )
+            _log_failure(exc, f"{app.current_event.http_method} {app.current_event.path}")
             return _error_response(500, InternalError().message)
 
         return app
 
     @staticmethod
-    def _rest_endpoint(
-        app: ApiGatewayResolver, route: RestRoute
-    ) -> Callable[..., Response]:
+    def _rest_endpoint(app: ApiGatewayResolver, route: RestRoute) -> Callable[..., Response]:
         entry = route.entry
 
         def endpoint(**path_parameters: str) -> Response:
@@ -281,24 +244,16 @@ class Router:
             inputs: dict[str, Any] = {}
             for name, values in event.resolved_query_string_parameters.items():
                 key = snake_case(name)
-                inputs[key] = snakify(
-                    values if entry.binding.wants_list(key) else values[-1], name
-                )
+                inputs[key] = snakify(values if entry.binding.wants_list(key) else values[-1], name)
             for name, value in path_parameters.items():
                 inputs[snake_case(name)] = snakify(value, name)
             raw = event.get("body")
             if raw:
-                inputs["body"] = snakify(
-                    _parse_body(
-                        raw, event.is_base64_encoded, event.headers.get("content-type")
-                    )
-                )
+                inputs["body"] = snakify(_parse_body(raw, event.is_base64_encoded, event.headers.get("content-type")))
             result = entry.call(inputs)
             if result is None:
                 return Response(status_code=204, content_type=None, body="")
-            return Response(
-                status_code=route.status, content_type="application/json", body=result
-            )
+            return Response(status_code=route.status, content_type="application/json", body=result)
 
         endpoint.__name__ = getattr(entry.fn, "__name__", "endpoint")
         return endpoint
@@ -309,9 +264,7 @@ class Router:
         if app is None:
             app = AppSyncResolver()
             for (type_name, field_name), entry in self._graphql.items():
-                app.resolver(type_name=type_name, field_name=field_name)(
-                    self._graphql_endpoint(entry)
-                )
+                app.resolver(type_name=type_name, field_name=field_name)(self._graphql_endpoint(entry))
             self._resolvers["graphql"] = app
         info = event["info"]
         key = (info.get("parentTypeName"), info.get("fieldName"))
@@ -371,9 +324,7 @@ def _clean(exc: ApiError) -> ApiError:
 def _parse_body(raw: str, is_base64: bool | None, content_type: str | None) -> Any:
     """Decode and parse a REST body: 413 when too large, 415 when not JSON, 400 when not valid UTF-8 JSON."""
     if content_type and not _JSON_TYPE.match(content_type.strip()):
-        raise UnsupportedMediaType(
-            f"content-type {content_type!r} is not supported: send application/json"
-        )
+        raise UnsupportedMediaType(f"content-type {content_type!r} is not supported: send application/json")
     if is_base64:
         try:
             data = base64.b64decode(raw, validate=True)

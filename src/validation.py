@@ -11,16 +11,14 @@ from typing import Any
 from errors import BadRequest
 from jsonio import camel_case
 
-_UUID = (
-    r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
-)
+_UUID = r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
 _compiled: dict[int, tuple[Any, dict[str, Any]]] = {}
 
 
 def _validator(schema: dict[str, Any]) -> Any:
     cached = _compiled.get(id(schema))
     if cached is None:
-        import fastjsonschema  # noqa: PLC0415 - compiled lazily to keep cold start short
+        import fastjsonschema
 
         # The schema is kept beside its validator so its id() cannot be reused by another object.
         cached = _compiled[id(schema)] = (
@@ -45,9 +43,7 @@ def _message(error: Any, field: str) -> str:
         unknown = sorted(camel_case(k) for k in error.value if k not in allowed)
         return f"{unknown[0] if unknown else field}: unknown field"
     if rule == "type":
-        expected = (
-            " or ".join(definition) if isinstance(definition, list) else definition
-        )
+        expected = " or ".join(definition) if isinstance(definition, list) else definition
         return f"{field}: must be {'an' if expected[:1] in 'aeiou' else 'a'} {expected}"
     if rule == "format":
         return f"{field}: must be a {'UUID' if definition == 'uuid' else definition}"
@@ -63,7 +59,7 @@ def _message(error: Any, field: str) -> str:
 def validate(body: Any, schema: dict[str, Any]) -> dict[str, Any]:
     """Return `body` when it matches `schema` (keys in snake_case); otherwise raise BadRequest naming the field."""
     validator = _validator(schema)
-    import fastjsonschema  # noqa: PLC0415 - already loaded by _validator; this is a dict lookup
+    import fastjsonschema
 
     try:
         return validator(body)

@@ -1,0 +1,57 @@
+# The front door: every target creates .venv on first use. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 3000
+WORKERS ?= 4
+EVENT ?= get_student
+PYTEST_ARGS ?=
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export PYTHONDONTWRITEBYTECODE := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help install serve run-local db-init test lint format clean distclean
+
+$(VENV)/.installed: requirements-dev.txt requirements-infra.txt src/requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "installing Python packages into $(VENV) ..."
+	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+help: ## list the targets
+	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+install: $(VENV)/.installed ## create .venv and install the Lambda, CDK and test packages
+
+serve: $(VENV)/.installed ## serve the API on http://127.0.0.1:$(PORT) (PORT=, WORKERS=)
+	$(PY) run_local.py serve --port $(PORT) --workers $(WORKERS)
+
+run-local: $(VENV)/.installed ## run events/$(EVENT).json through the handler (EVENT=name)
+	$(PY) run_local.py $(EVENT)
+
+db-init: $(VENV)/.installed ## apply schema and seed to DATABASE_URL or the embedded database (idempotent)
+	$(PY) run_local.py db-init
+
+test: $(VENV)/.installed ## run every test (unit, integration, infrastructure) against a real PostgreSQL
+	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
+
+lint: $(VENV)/.installed ## ruff check and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed ## apply ruff's formatting and safe fixes
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean: ## stop the embedded database and remove what builds and runs leave behind (keeps .venv)
+	@if [ -x $(PY) ]; then $(PY) -c "from local.database import embedded_server; embedded_server().stop()" 2>/dev/null || true; fi
+	rm -rf .local .build dist cdk.out .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -not -path './$(VENV)/*' -not -path './node_modules/*' -prune -exec rm -rf {} +
+
+distclean: clean ## clean, and remove .venv and node_modules too
+	rm -rf $(VENV) node_modules
+
+-include infra/infra.mk

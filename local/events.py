@@ -1,0 +1,152 @@
+"""Translate HTTP requests into API Gateway REST (v1) proxy events, and handler answers back to HTTP."""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+STAGE = "local"
+_TEXT_TYPES = ("application/json", "text/", "application/x-www-form-urlencoded", "application/xml")
+
+
+@dataclass
+class LambdaContext:
+    """The parts of Lambda's context object that handlers and Powertools read."""
+
+    function_name: str = "local-function"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:local:000000000000:function:local-function"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = "/aws/lambda/local-function"
+    log_stream_name: str = "local"
+    timeout_ms: int = 30_000
+    _start: float = field(default_factory=time.monotonic)
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left before the (pretend) Lambda timeout."""
+        return max(0, self.timeout_ms - int((time.monotonic() - self._start) * 1000))
+
+
+def rest_v1_event(
+    method: str,
+    path: str,
+    query_string: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    *,
+    resource: str = "/{proxy+}",
+    path_parameters: dict[str, str] | None = None,
+    source_ip: str = "127.0.0.1",
+) -> dict[str, Any]:
+    """The event API Gateway would hand the function for this request."""
+    multi_query = parse_qs(query_string, keep_blank_values=True) if query_string else {}
+    multi_headers: dict[str, list[str]] = {}
+    for name, value in headers:
+        multi_headers.setdefault(name, []).append(value)
+    content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
+    text_body: str | None = None
+    is_base64 = False
+    if body:
+        if not content_type or content_type.lower().startswith(_TEXT_TYPES):
+            try:
+                text_body = body.decode("utf-8")
+            except UnicodeDecodeError:
+                text_body, is_base64 = base64.b64encode(body).decode("ascii"), True
+        else:
+            text_body, is_base64 = base64.b64encode(body).decode("ascii"), True
+    if path_parameters is None and resource == "/{proxy+}":
+        path_parameters = {"proxy": path.lstrip("/")}
+    now = time.time()
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": {name: values[-1] for name, values in multi_headers.items()} or None,
+        "multiValueHeaders": multi_headers or None,
+        "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": path_parameters or None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": method,
+            "path": f"/{STAGE}{path}",
+            "stage": STAGE,
+            "requestId": str(uuid.uuid4()),
+            "requestTimeEpoch": int(now * 1000),
+            "identity": {"sourceIp": source_ip, "userAgent": multi_headers.get("user-agent", [""])[-1]},
+            "protocol": "HTTP/1.1",
+            "domainName": "localhost",
+            "apiId": "local",
+        },
+        "body": text_body,
+        "isBase64Encoded": is_base64,
+    }
+
+
+def http_response(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers and body bytes from a handler's proxy answer (502 when it is not one, as API Gateway)."""
+    if not isinstance(result, dict) or "statusCode" not in result:
+        return 502, [("content-type", "application/json")], b'{"message":"Internal server error"}'
+    headers: list[tuple[str, str]] = []
+    for name, value in (result.get("headers") or {}).items():
+        headers.append((name, str(value)))
+    seen = {name.lower() for name, _ in headers}
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        if name.lower() not in seen:
+            headers.extend((name, str(v)) for v in values)
+    body = result.get("body") or ""
+    data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")
+    return int(result["statusCode"]), headers, data
+
+
+def http_v2_event(method: str, path: str, *, query: str = "", body: str | None = None) -> dict[str, Any]:
+    """The event an API Gateway HTTP API (payload 2.0) would send, on the `$default` stage."""
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "queryStringParameters": {k: ",".join(v) for k, v in parse_qs(query).items()} or None,
+        "headers": {"content-type": "application/json"} if body else {},
+        "requestContext": {
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1"},
+            "stage": "$default",
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "$default",
+            "apiId": "local",
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def appsync_event(
+    type_name: str, field_name: str, arguments: dict[str, Any], *, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The event AppSync sends a direct Lambda resolver for one field."""
+    return {
+        "arguments": arguments,
+        "identity": None,
+        "source": None,
+        "request": {"headers": headers or {}, "domainName": None},
+        "info": {
+            "fieldName": field_name,
+            "parentTypeName": type_name,
+            "variables": {},
+            "selectionSetList": [],
+            "selectionSetGraphQL": "",
+        },
+        "prev": None,
+        "stash": {},
+    }
+
+
+def direct_event(route: str, **args: Any) -> dict[str, Any]:
+    """The payload of a direct `lambda invoke` of a named route."""
+    return {"route": route, "args": args}

@@ -1,0 +1,85 @@
+"""Shared fixtures: a real PostgreSQL (embedded, started once per run) and a clean Lambda runtime per test."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from local.database import apply_migrations, apply_seed
+from local.embedded_pg import EmbeddedPostgres, free_port
+
+_RUNTIME_VARIABLES = (
+    "DATABASE_URL",
+    "DB_SECRET_ARN",
+    "DB_HOST",
+    "DB_PORT",
+    "DB_NAME",
+    "DB_SSLMODE",
+    "DB_CONNECT_TIMEOUT",
+    "DB_CONNECT_RETRY_SECONDS",
+    "DB_STATEMENT_TIMEOUT_MS",
+    "DB_IDLE_SESSION_TIMEOUT_MS",
+    "DB_APPLICATION_NAME",
+)
+
+
+def start_database(**settings: str) -> EmbeddedPostgres:
+    """A new PostgreSQL in a temporary folder with the schema and seed applied."""
+    base = Path(tempfile.mkdtemp(prefix="pgtest-"))
+    base.chmod(0o755)
+    server = EmbeddedPostgres(base / "data", free_port(), settings={"fsync": "off", **settings})
+    server.init()
+    server.start()
+    apply_migrations(server.url)
+    apply_seed(server.url)
+    return server
+
+
+def remove_database(server: EmbeddedPostgres) -> None:
+    """Stop the server and delete its folder."""
+    server.stop("immediate")
+    shutil.rmtree(server.datadir.parent, ignore_errors=True)
+
+
+def reset_runtime() -> None:
+    """Forget the cached connection, settings and credentials: the next call is a cold start."""
+    import config
+    import credentials
+    import db_utils
+
+    db_utils.close_connection()
+    config.database_settings.cache_clear()
+    credentials.forget_credentials()
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[EmbeddedPostgres]:
+    """The run's shared database; tests that stop or restart a server use their own."""
+    server = start_database()
+    yield server
+    remove_database(server)
+
+
+@pytest.fixture
+def lambda_env(pg: EmbeddedPostgres, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmbeddedPostgres]:
+    """The Lambda's environment pointed at the shared database over TCP, starting cold."""
+    for name in _RUNTIME_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", pg.url)
+    reset_runtime()
+    yield pg
+    reset_runtime()
+
+
+@pytest.fixture
+def admin(pg: EmbeddedPostgres) -> Iterator[psycopg2.extensions.connection]:
+    """A separate autocommit connection to look at the database from outside the Lambda."""
+    conn = psycopg2.connect(pg.url)
+    conn.autocommit = True
+    yield conn
+    conn.close()

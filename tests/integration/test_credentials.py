@@ -1,0 +1,108 @@
+"""Credentials from Secrets Manager (moto): fetched lazily, cached, re-read on rotation; boto3 unused locally."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+import lambda_function
+from local.events import direct_event
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def app_role(admin):
+    with admin.cursor() as cur:
+        cur.execute("DROP ROLE IF EXISTS app_user")
+        cur.execute("CREATE ROLE app_user LOGIN PASSWORD 'first-password'")
+        cur.execute("GRANT ALL ON students TO app_user")
+        cur.execute("GRANT USAGE ON SEQUENCE students_student_id_seq TO app_user")
+    yield
+    with admin.cursor() as cur:
+        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'app_user'")
+        cur.execute("REVOKE ALL ON students FROM app_user")
+        cur.execute("REVOKE ALL ON SEQUENCE students_student_id_seq FROM app_user")
+        cur.execute("DROP ROLE app_user")
+
+
+@pytest.fixture
+def secret_env(lambda_env, monkeypatch, app_role):
+    monkeypatch.delenv("DATABASE_URL")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        client = boto3.client("secretsmanager")
+        arn = client.create_secret(
+            Name="students/db",
+            SecretString=json.dumps(
+                {"username": "app_user", "password": "first-password", "host": "127.0.0.1", "port": lambda_env.port}
+            ),
+        )["ARN"]
+        monkeypatch.setenv("DB_SECRET_ARN", arn)
+        monkeypatch.setenv("DB_SSLMODE", "disable")  # the embedded server has no certificate
+        yield client, arn
+
+
+def test_credentials_come_from_the_secret_and_are_cached(secret_env):
+    client, arn = secret_env
+    assert lambda_function.handler(direct_event("get_student", studentId=1), None)["data"]["firstName"] == "Ada"
+    client.delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
+    # The cached credentials serve the next requests; the deleted secret is not read again.
+    assert "data" in lambda_function.handler(direct_event("get_student", studentId=2), None)
+
+
+def test_a_rotated_password_is_read_again_and_the_request_succeeds(secret_env, admin):
+    client, arn = secret_env
+    assert "data" in lambda_function.handler(direct_event("get_student", studentId=1), None)
+    with admin.cursor() as cur:
+        cur.execute("ALTER ROLE app_user PASSWORD 'second-password'")
+        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'app_user'")
+    secret = json.loads(client.get_secret_value(SecretId=arn)["SecretString"])
+    client.put_secret_value(SecretId=arn, SecretString=json.dumps({**secret, "password": "second-password"}))
+    assert "data" in lambda_function.handler(direct_event("get_student", studentId=1), None)
+
+
+def test_a_wrong_password_that_did_not_rotate_is_a_503_without_a_retry_loop(secret_env, admin, caplog):
+    with admin.cursor() as cur:
+        cur.execute("ALTER ROLE app_user PASSWORD 'nobody-knows'")
+    answer = lambda_function.handler(direct_event("get_student", studentId=1), None)
+    assert answer == {"error": {"status": 503, "message": "database refused the credentials"}}
+    assert "first-password" not in caplog.text and "nobody-knows" not in caplog.text
+
+
+def test_a_missing_secret_is_a_503_not_a_crash(lambda_env, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        monkeypatch.setenv("DB_SECRET_ARN", "students/does-not-exist")
+        answer = lambda_function.handler(direct_event("get_student", studentId=1), None)
+    assert answer == {"error": {"status": 503, "message": "database credentials are unavailable"}}
+
+
+def test_boto3_is_not_loaded_when_database_url_is_set(pg):
+    code = (
+        "import sys, lambda_function;"
+        "from local.events import direct_event;"
+        "r = lambda_function.handler(direct_event('get_student', studentId=1), None);"
+        "assert 'data' in r, r;"
+        "print('boto3' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={"DATABASE_URL": pg.url, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "False"

@@ -1,0 +1,99 @@
+"""`run_local.py serve` over real HTTP: API Gateway-shaped answers, and workers that behave like Lambda environments."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+
+from local.embedded_pg import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def server(pg) -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": pg.url, "LOCAL_ACCESS_LOG": "0"}
+    process = subprocess.Popen(
+        [sys.executable, "run_local.py", "serve", "--port", str(port), "--workers", "3"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"{base}/students/1", timeout=1)
+            break
+        except requests.ConnectionError:
+            if process.poll() is not None:
+                pytest.fail(f"server exited: {process.stdout.read()}")
+            time.sleep(0.2)
+    yield base
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def test_get_students_returns_the_seed_as_json(server):
+    response = requests.get(f"{server}/students", timeout=5)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    names = {s["lastName"] for s in response.json()["items"]}
+    assert {"Lovelace", "Turing", "Hopper"} <= names
+
+
+def test_post_put_delete_round_trip_over_http(server):
+    created = requests.post(f"{server}/students", json={"firstName": "Evelyn", "lastName": "Boyd"}, timeout=5)
+    assert created.status_code == 201
+    sid = created.json()["studentId"]
+    updated = requests.put(f"{server}/students/{sid}", json={"lastName": "Granville"}, timeout=5)
+    assert updated.status_code == 200 and updated.json()["lastName"] == "Granville"
+    assert requests.delete(f"{server}/students/{sid}", timeout=5).status_code == 200
+    assert requests.get(f"{server}/students/{sid}", timeout=5).status_code == 404
+
+
+def test_errors_match_the_deployed_api(server):
+    missing = requests.get(f"{server}/nowhere", timeout=5)
+    assert missing.status_code == 404 and missing.json() == {"message": "no route for GET /nowhere"}
+    wrong = requests.patch(f"{server}/students/1", timeout=5)
+    assert wrong.status_code == 405 and wrong.headers["allow"] == "DELETE, GET, PUT"
+    bad = requests.post(f"{server}/students", data=b"{oops", headers={"content-type": "application/json"}, timeout=5)
+    assert bad.status_code == 400 and bad.json()["message"].startswith("body: malformed JSON")
+    huge = requests.post(
+        f"{server}/students",
+        data=b"x" * (6 * 1024 * 1024 + 1),
+        headers={"content-type": "application/json"},
+        timeout=30,
+    )
+    assert huge.status_code == 413
+
+
+def test_concurrent_requests_each_get_their_own_row(server):
+    ids = [1, 2, 3, 4, 5] * 8
+
+    def fetch(sid: int) -> tuple[int, int]:
+        response = requests.get(f"{server}/students/{sid}", timeout=10)
+        return sid, response.json()["studentId"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(fetch, ids))
+    assert all(asked == got for asked, got in results)
+
+
+def test_query_strings_reach_the_function(server):
+    page = requests.get(f"{server}/students", params={"limit": 2}, timeout=5).json()
+    assert len(page["items"]) == 2 and page["nextCursor"]
+    rest = requests.get(f"{server}/students", params={"limit": 2, "cursor": page["nextCursor"]}, timeout=5).json()
+    assert rest["items"][0]["studentId"] > page["items"][-1]["studentId"]

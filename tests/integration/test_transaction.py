@@ -1,0 +1,171 @@
+"""@transaction against a real PostgreSQL: commit, rollback, decorator order, connection reuse and self-healing."""
+
+from __future__ import annotations
+
+import json
+
+import psycopg2
+import pytest
+
+import db_utils
+from db_utils import transaction
+from errors import NotFound
+from local.events import direct_event, rest_v1_event
+from routing import Router
+
+router = Router()
+
+
+class Boom(RuntimeError):
+    pass
+
+
+@router.rest("POST", "/notes/below")
+@router.direct("note_below")
+@transaction
+def write_note_transaction_below(conn, text: str, fail: bool = False) -> dict:
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO notes (text) VALUES (%s) RETURNING id, text", (text,))
+        row = cur.fetchone()
+    if fail:
+        raise Boom("after the insert")
+    return row
+
+
+@transaction
+@router.rest("POST", "/notes/above")
+@router.direct("note_above")
+def write_note_transaction_above(conn, text: str, fail: bool = False) -> dict:
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO notes (text) VALUES (%s) RETURNING id, text", (text,))
+        row = cur.fetchone()
+    if fail:
+        raise NotFound("pretend the parent row is missing")
+    return row
+
+
+@router.direct("backend_pid")
+@transaction(read_only=True)
+def backend_pid(conn) -> int:
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid() AS pid")
+        return cur.fetchone()["pid"]
+
+
+@router.direct("two_writes_then_fail")
+@transaction
+def two_writes_then_fail(conn, text: str) -> None:
+    write_note_transaction_below(text=text + "-inner")  # joins this transaction
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO notes (text) VALUES (%s)", (text + "-outer",))
+    raise Boom("both writes must vanish")
+
+
+@pytest.fixture(autouse=True)
+def notes_table(lambda_env, admin):
+    with admin.cursor() as cur:
+        cur.execute("CREATE TABLE IF NOT EXISTS notes (id serial PRIMARY KEY, text text NOT NULL)")
+    yield
+    with admin.cursor() as cur:
+        cur.execute("DROP TABLE notes")
+
+
+def notes(admin, text: str) -> int:
+    with admin.cursor() as cur:
+        cur.execute("SELECT count(*) FROM notes WHERE text LIKE %s", (text + "%",))
+        return cur.fetchone()[0]
+
+
+def call(route: str, **args):
+    return router.handle(direct_event(route, **args), None)
+
+
+@pytest.mark.parametrize("route", ["note_below", "note_above"])
+def test_commit_is_visible_after_success_in_either_decorator_order(admin, route):
+    answer = call(route, text=f"ok-{route}")
+    assert answer["data"]["text"] == f"ok-{route}"
+    assert notes(admin, f"ok-{route}") == 1
+
+
+@pytest.mark.parametrize(("route", "status"), [("note_below", 500), ("note_above", 404)])
+def test_nothing_is_visible_after_an_exception_in_either_decorator_order(admin, route, status):
+    answer = call(route, text=f"fail-{route}", fail=True)
+    assert answer["error"]["status"] == status
+    assert notes(admin, f"fail-{route}") == 0
+
+
+@pytest.mark.parametrize("path", ["/notes/below", "/notes/above"])
+def test_rest_routes_work_in_either_decorator_order(admin, path):
+    event = rest_v1_event("POST", path, "text=via-rest", [], b"")
+    response = router.handle(event, None)
+    assert response["statusCode"] == 200, response
+    assert json.loads(response["body"])["text"] == "via-rest"
+
+
+def test_a_nested_transaction_joins_the_outer_one_and_rolls_back_with_it(admin):
+    assert call("two_writes_then_fail", text="nested")["error"]["status"] == 500
+    assert notes(admin, "nested") == 0
+
+
+def test_route_functions_can_be_called_directly_from_a_test(admin):
+    row = write_note_transaction_above(text="direct-call")
+    assert row["text"] == "direct-call" and notes(admin, "direct-call") == 1
+    with pytest.raises(Boom):
+        write_note_transaction_below(text="direct-fail", fail=True)
+    assert notes(admin, "direct-fail") == 0
+
+
+def test_the_connection_is_clean_after_a_failure_for_the_next_invocation(admin):
+    call("note_below", text="dirty", fail=True)
+    conn, reused = db_utils.get_connection()
+    assert reused and conn.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_IDLE
+    assert call("note_below", text="after-failure")["data"]["text"] == "after-failure"
+
+
+def test_the_cached_connection_is_reused_across_invocations():
+    pids = {call("backend_pid")["data"] for _ in range(5)}
+    assert len(pids) == 1
+
+
+def test_a_connection_killed_by_the_server_is_replaced_without_failing_the_request(admin):
+    first = call("backend_pid")["data"]
+    with admin.cursor() as cur:
+        cur.execute("SELECT pg_terminate_backend(%s)", (first,))
+    answer = call("backend_pid")
+    assert "data" in answer, answer
+    assert answer["data"] != first
+    # and a write after a kill, too
+    with admin.cursor() as cur:
+        cur.execute("SELECT pg_terminate_backend(%s)", (answer["data"],))
+    assert call("note_below", text="after-kill")["data"]["text"] == "after-kill"
+    assert notes(admin, "after-kill") == 1
+
+
+def test_session_settings_travel_in_the_startup_packet(monkeypatch, admin):
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "1234")
+    monkeypatch.setenv("DB_APPLICATION_NAME", "students-test")
+    pid = call("backend_pid")["data"]
+    with admin.cursor() as cur:
+        cur.execute("SELECT application_name FROM pg_stat_activity WHERE pid = %s", (pid,))
+        assert cur.fetchone()[0] == "students-test"
+    conn, _ = db_utils.get_connection()
+    with conn.cursor() as cur:
+        cur.execute("SHOW statement_timeout")
+        assert cur.fetchone()["statement_timeout"] == "1234ms"
+
+
+def test_a_statement_timeout_is_a_504_and_the_environment_serves_the_next_request(monkeypatch):
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "200")
+
+    @transaction(read_only=True)
+    def slow(conn) -> None:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_sleep(2)")
+
+    local_router = Router()
+    local_router.direct("slow")(slow)
+    local_router.direct("pid")(backend_pid)
+    assert local_router.handle(direct_event("slow"), None) == {
+        "error": {"status": 504, "message": "database statement timed out"}
+    }
+    assert "data" in local_router.handle(direct_event("pid"), None)
