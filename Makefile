@@ -55,3 +55,5 @@ distclean: clean ## clean, and remove .venv and node_modules too
 	rm -rf $(VENV) node_modules
 
 -include infra/infra.mk
+# Feature targets (faults, bench, openapi, migrate, ...) each live in their own file.
+-include $(sort $(wildcard mk/*.mk))
