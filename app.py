@@ -1,0 +1,27 @@
+#!/usr/bin/env python3
+"""CDK entry point: read the routes of src/lambda_function.py (without importing it) and build the stack.
+
+Configuration comes from cdk.json context, `-c key=value` and environment variables; see
+infra/config.py and docs/deploy.md.
+"""
+
+import os
+import sys
+
+import aws_cdk as cdk
+
+from infra.config import ConfigError, load_config
+from infra.nag import add_checks
+from infra.routes import RouteError, scan_routes
+from infra.stack import ApiStack
+
+app = cdk.App()
+try:
+    config = load_config(app.node.try_get_context, os.environ)
+    routes = scan_routes(config.lambda_file)
+    ApiStack(app, config.stack_name, config=config, routes=routes)
+except (ConfigError, RouteError) as error:
+    # A message the user can act on, not a jsii stack trace.
+    sys.exit(f"error: {error}")
+add_checks(app)
+app.synth()

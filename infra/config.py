@@ -1,0 +1,379 @@
+"""All configuration of the stack, parsed and validated in one place.
+
+Sources, later wins: cdk.json `context` (top level), then `context.stages.<STAGE>`, then `-c key=value`
+on the command line (CDK merges it into the same context), then environment variables. Every
+setting has one camelCase context key and one UPPER_SNAKE environment variable
+(see `SETTINGS`). Values given with `-c` or env are strings; they are converted here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Valid CloudWatch Logs retention periods, in days, and their names in CDK's RetentionDays.
+RETENTION_NAMES = {
+    1: "ONE_DAY",
+    3: "THREE_DAYS",
+    5: "FIVE_DAYS",
+    7: "ONE_WEEK",
+    14: "TWO_WEEKS",
+    30: "ONE_MONTH",
+    60: "TWO_MONTHS",
+    90: "THREE_MONTHS",
+    120: "FOUR_MONTHS",
+    150: "FIVE_MONTHS",
+    180: "SIX_MONTHS",
+    365: "ONE_YEAR",
+    400: "THIRTEEN_MONTHS",
+    545: "EIGHTEEN_MONTHS",
+    731: "TWO_YEARS",
+    1096: "THREE_YEARS",
+    1827: "FIVE_YEARS",
+}
+LOG_RETENTION_DAYS = tuple(RETENTION_NAMES)
+
+
+class ConfigError(ValueError):
+    """One or more invalid settings; the message lists every problem, not just the first."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """The validated settings the stack is built from (see docs/deploy.md for each)."""
+
+    stage: str = "dev"
+    region: str | None = None
+    account: str | None = None
+    service_name: str = "students-api"
+    # Lambda
+    architecture: str = "x86_64"
+    memory_size: int = 256
+    timeout_seconds: int = 10
+    log_level: str = "INFO"
+    log_retention_days: int = 30
+    reserved_concurrency: int | None = None
+    # Network
+    vpc_id: str | None = None
+    vpc_id_parameter: str = "VpcId"
+    private_subnet_ids: tuple[str, ...] = ()
+    availability_zones: tuple[str, ...] = ()
+    vpc_cidr: str | None = None
+    secrets_manager_endpoint: bool = False
+    # Database
+    create_database: bool = False
+    db_stack_name: str | None = None
+    db_secret_arn: str | None = None
+    db_host: str | None = None
+    db_port: int = 5432
+    db_name: str | None = None
+    db_security_group_id: str | None = None
+    db_sslmode: str = "require"
+    db_connect_timeout: int = 5
+    db_statement_timeout_ms: int | None = 10000
+    db_idle_session_timeout_ms: int | None = 300000
+    db_min_capacity: float = 0
+    db_max_capacity: float = 2
+    db_deletion_protection: bool = True
+    rds_proxy: bool = False
+    db_cluster_identifier: str | None = None
+    db_instance_identifier: str | None = None
+    # APIs
+    api_type: str = "rest"
+    throttling_rate_limit: int = 50
+    throttling_burst_limit: int = 100
+    cors_origins: tuple[str, ...] = ()
+    api_gateway_cloud_watch_role: bool = True
+    graphql_auth: str = "IAM"
+    # Files
+    lambda_file: Path = ROOT / "src" / "lambda_function.py"
+    schema_file: Path = ROOT / "src" / "schema.graphql"
+    src_dir: Path = ROOT / "src"
+    build_dir: Path = ROOT / ".build" / "package"
+    problems: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def stack_name(self) -> str:
+        """One stack per stage, so dev and prod never share resources."""
+        return f"{self.service_name}-{self.stage}"
+
+    @property
+    def offline(self) -> bool:
+        """No account known: lookups cannot run, so placeholders stand in (synth only)."""
+        return self.account is None
+
+    @property
+    def database_given(self) -> bool:
+        """True when the database is created here or fully described by context/env/exports."""
+        return self.create_database or bool(
+            self.db_stack_name or (self.db_secret_arn and (self.db_host or self.rds_proxy))
+        )
+
+
+# context key -> environment variable; the field name is the snake_case of the key.
+SETTINGS: dict[str, str] = {
+    "stage": "STAGE",
+    "region": "REGION",
+    "account": "ACCOUNT",
+    "serviceName": "SERVICE_NAME",
+    "architecture": "ARCHITECTURE",
+    "memorySize": "MEMORY_SIZE",
+    "timeoutSeconds": "TIMEOUT_SECONDS",
+    "logLevel": "LOG_LEVEL",
+    "logRetentionDays": "LOG_RETENTION_DAYS",
+    "reservedConcurrency": "RESERVED_CONCURRENCY",
+    "vpcId": "VPC_ID",
+    "vpcIdParameter": "VPC_ID_PARAMETER",
+    "privateSubnetIds": "PRIVATE_SUBNET_IDS",
+    "availabilityZones": "AVAILABILITY_ZONES",
+    "vpcCidr": "VPC_CIDR",
+    "secretsManagerEndpoint": "SECRETS_MANAGER_ENDPOINT",
+    "createDatabase": "CREATE_DATABASE",
+    "dbStackName": "DB_STACK_NAME",
+    "dbSecretArn": "DB_SECRET_ARN",
+    "dbHost": "DB_HOST",
+    "dbPort": "DB_PORT",
+    "dbName": "DB_NAME",
+    "dbSecurityGroupId": "DB_SECURITY_GROUP_ID",
+    "dbSslmode": "DB_SSLMODE",
+    "dbConnectTimeout": "DB_CONNECT_TIMEOUT",
+    "dbStatementTimeoutMs": "DB_STATEMENT_TIMEOUT_MS",
+    "dbIdleSessionTimeoutMs": "DB_IDLE_SESSION_TIMEOUT_MS",
+    "dbMinCapacity": "DB_MIN_CAPACITY",
+    "dbMaxCapacity": "DB_MAX_CAPACITY",
+    "dbDeletionProtection": "DB_DELETION_PROTECTION",
+    "rdsProxy": "RDS_PROXY",
+    "dbClusterIdentifier": "DB_CLUSTER_IDENTIFIER",
+    "dbInstanceIdentifier": "DB_INSTANCE_IDENTIFIER",
+    "apiType": "API_TYPE",
+    "throttlingRateLimit": "THROTTLING_RATE_LIMIT",
+    "throttlingBurstLimit": "THROTTLING_BURST_LIMIT",
+    "corsOrigins": "CORS_ORIGINS",
+    "apiGatewayCloudWatchRole": "API_GATEWAY_CLOUD_WATCH_ROLE",
+    "graphqlAuth": "GRAPHQL_AUTH",
+    "lambdaFile": "LAMBDA_FILE",
+    "schemaFile": "SCHEMA_FILE",
+    "srcDir": "SRC_DIR",
+    "buildDir": "BUILD_DIR",
+}
+
+# Values that are also understood under the names the AWS tooling uses.
+_ENV_FALLBACKS = {
+    "region": ("CDK_DEFAULT_REGION", "AWS_REGION"),
+    "account": ("CDK_DEFAULT_ACCOUNT",),
+}
+
+
+def _snake(key: str) -> str:
+    return re.sub(r"([A-Z])", r"_\1", key).lower()
+
+
+def load_config(
+    get_context: Callable[[str], Any],
+    environ: Mapping[str, str],
+    *,
+    strict: bool = True,
+) -> Config:
+    """Merge context and environment into a validated Config; raise ConfigError when invalid."""
+    raw: dict[str, Any] = {}
+    for key in SETTINGS:
+        value = get_context(key)
+        if value is not None:
+            raw[key] = value
+    stage = environ.get("STAGE") or raw.get("stage") or "dev"
+    stages = get_context("stages") or {}
+    if not isinstance(stages, Mapping):
+        raise ConfigError("context 'stages' must be an object of per-stage settings")
+    for key, value in (stages.get(stage) or {}).items():
+        if key not in SETTINGS:
+            raise ConfigError(f"stages.{stage}.{key}: unknown setting")
+        raw[key] = value
+    for key, variable in SETTINGS.items():
+        for name in (variable, *_ENV_FALLBACKS.get(_snake(key), ())):
+            if environ.get(name):
+                raw[key] = environ[name]
+                break
+    raw["stage"] = stage
+    config, problems = _convert(raw)
+    problems += _validate(config)
+    if problems and strict:
+        raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
+    return _replace(config, problems=tuple(problems))
+
+
+def _replace(config: Config, **changes: Any) -> Config:
+    values = {f.name: getattr(config, f.name) for f in fields(config)}
+    values.update(changes)
+    return Config(**values)
+
+
+def _convert(raw: Mapping[str, Any]) -> tuple[Config, list[str]]:
+    defaults = Config()
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for key, value in raw.items():
+        name = _snake(key)
+        default = getattr(defaults, name)
+        try:
+            values[name] = _coerce(value, default, name)
+        except (TypeError, ValueError) as exc:
+            problems.append(f"{key}={value!r}: {exc}")
+    return Config(**values), problems
+
+
+_INT_OR_NONE = {
+    "reserved_concurrency",
+    "db_statement_timeout_ms",
+    "db_idle_session_timeout_ms",
+}
+_STR_OR_NONE = {
+    "region",
+    "account",
+    "vpc_id",
+    "vpc_cidr",
+    "db_stack_name",
+    "db_secret_arn",
+    "db_host",
+    "db_name",
+    "db_security_group_id",
+    "db_cluster_identifier",
+    "db_instance_identifier",
+}
+
+
+def _coerce(value: Any, default: Any, name: str) -> Any:
+    if name in _INT_OR_NONE:
+        if value in ("", "none", "None", None):
+            return None
+        return _to_int(value)
+    if name in _STR_OR_NONE:
+        return str(value) if value not in ("", None) else None
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        if str(value).lower() in ("true", "1", "yes"):
+            return True
+        if str(value).lower() in ("false", "0", "no", ""):
+            return False
+        raise ValueError("expected true or false")
+    if isinstance(default, int):
+        return _to_int(value)
+    if isinstance(default, float):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ValueError("expected a number") from None
+    if isinstance(default, tuple):
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, (list, tuple)):
+            raise TypeError("expected a list or a comma-separated string")
+        return tuple(str(item).strip() for item in items if str(item).strip())
+    if isinstance(default, Path):
+        path = Path(value)
+        return path if path.is_absolute() else ROOT / path
+    return str(value)
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise TypeError("expected an integer")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValueError("expected an integer") from None
+
+
+def _validate(c: Config) -> list[str]:
+    problems = []
+
+    def check(ok: bool, message: str) -> None:
+        if not ok:
+            problems.append(message)
+
+    check(
+        bool(re.fullmatch(r"[a-z][a-z0-9-]{0,19}", c.stage)),
+        f"stage {c.stage!r}: use a-z, 0-9, -",
+    )
+    check(
+        bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,40}", c.service_name)),
+        f"serviceName {c.service_name!r}: letters, digits and '-' only",
+    )
+    check(
+        c.account is None or bool(re.fullmatch(r"\d{12}", c.account)),
+        "account: 12 digits",
+    )
+    check(c.architecture in ("x86_64", "arm64"), "architecture: x86_64 or arm64")
+    check(128 <= c.memory_size <= 10240, "memorySize: 128..10240 MB")
+    check(1 <= c.timeout_seconds <= 900, "timeoutSeconds: 1..900")
+    check(
+        c.log_level in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
+        "logLevel: DEBUG, INFO, WARNING, ERROR or CRITICAL",
+    )
+    check(
+        c.log_retention_days in LOG_RETENTION_DAYS,
+        f"logRetentionDays: one of {LOG_RETENTION_DAYS}",
+    )
+    check(
+        c.reserved_concurrency is None or c.reserved_concurrency >= 1,
+        "reservedConcurrency >= 1",
+    )
+    check(c.vpc_id is None or c.vpc_id.startswith("vpc-"), "vpcId must start with vpc-")
+    check(
+        all(s.startswith("subnet-") for s in c.private_subnet_ids),
+        "privateSubnetIds must start with subnet-",
+    )
+    check(
+        not c.private_subnet_ids or c.vpc_id is not None,
+        "privateSubnetIds needs vpcId as well",
+    )
+    check(
+        not c.availability_zones or len(c.availability_zones) == len(c.private_subnet_ids),
+        "availabilityZones: one per private subnet",
+    )
+    check(1 <= c.db_port <= 65535, "dbPort: 1..65535")
+    check(
+        c.db_sslmode in ("disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
+        "dbSslmode: a libpq sslmode",
+    )
+    check(c.db_connect_timeout >= 1, "dbConnectTimeout >= 1")
+    check(
+        0 <= c.db_min_capacity <= c.db_max_capacity <= 256,
+        "0 <= dbMinCapacity <= dbMaxCapacity <= 256",
+    )
+    check(
+        not (c.create_database and (c.db_stack_name or c.db_secret_arn or c.db_host)),
+        "createDatabase=true cannot be combined with dbStackName, dbSecretArn or dbHost",
+    )
+    check(
+        not (c.db_stack_name and (c.db_secret_arn or c.db_host)),
+        "dbStackName imports the database; do not also give dbSecretArn or dbHost",
+    )
+    check(
+        not (c.rds_proxy and not c.create_database) or bool(c.db_cluster_identifier or c.db_instance_identifier),
+        "rdsProxy with your own database needs dbClusterIdentifier or dbInstanceIdentifier",
+    )
+    check(
+        c.db_secret_arn is None or c.db_secret_arn.startswith("arn:"),
+        "dbSecretArn must be a full arn:...:secret:... ARN",
+    )
+    check(
+        c.offline or c.database_given,
+        "no database: set createDatabase=true, dbStackName, or dbSecretArn plus dbHost",
+    )
+    check(c.api_type in ("rest", "http"), "apiType: rest or http")
+    check(
+        c.api_type == "http" or len(c.cors_origins) <= 1,
+        "corsOrigins: a REST API answers preflight with one origin; use apiType=http for several",
+    )
+    check(
+        c.throttling_rate_limit >= 1 and c.throttling_burst_limit >= 1,
+        "throttling limits >= 1",
+    )
+    check(c.graphql_auth in ("IAM", "API_KEY"), "graphqlAuth: IAM or API_KEY")
+    check(c.lambda_file.is_file(), f"lambdaFile {c.lambda_file} does not exist")
+    return problems

@@ -1,0 +1,233 @@
+"""Database: where the function connects and which one secret it may read.
+
+Three sources, one shape (host, port, name, secret, security group): your own database given by
+context/env, one imported from another stack's exports, or an Aurora Serverless v2 cluster
+created here (`createDatabase=true`). An RDS Proxy can sit in front of any of them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from aws_cdk import (
+    Annotations,
+    ArnFormat,
+    Duration,
+    Fn,
+    RemovalPolicy,
+    Stack,
+)
+from aws_cdk import (
+    aws_ec2 as ec2,
+)
+from aws_cdk import (
+    aws_logs as logs,
+)
+from aws_cdk import (
+    aws_rds as rds,
+)
+from aws_cdk import (
+    aws_secretsmanager as sm,
+)
+from constructs import Construct
+
+from infra.config import RETENTION_NAMES, Config
+from infra.nag import acknowledge
+from infra.network import Network
+
+_COMPLETE_SECRET_ARN = re.compile(r"^arn:[^:]+:secretsmanager:[^:]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$")
+
+
+class Database(Construct):
+    """Connection settings for the function and the security group rules that let it connect."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: Config, network: Network) -> None:
+        super().__init__(scope, construct_id)
+        self.port = config.db_port
+        self.name: str | None = config.db_name
+        self.security_group: ec2.ISecurityGroup | None = None
+        self.cluster: rds.IDatabaseCluster | None = None
+        self.instance: rds.IDatabaseInstance | None = None
+        if config.create_database:
+            self._create_cluster(config, network)
+        elif config.db_stack_name:
+            self._import_from_stack(config)
+        elif config.db_secret_arn:
+            self._given(config)
+        else:
+            self._placeholder(config)
+        self.proxy: rds.DatabaseProxy | None = None
+        if config.rds_proxy:
+            self._add_proxy(config, network)
+        self._allow_function(network)
+
+    def _create_cluster(self, config: Config, network: Network) -> None:
+        self.port = 5432
+        self.name = config.db_name or "app"
+        identifier = f"{config.stack_name}-db".lower()
+        # Created before the cluster so RDS writes into a group that has a retention.
+        log_group = logs.LogGroup(
+            self,
+            "PostgresqlLogs",
+            log_group_name=f"/aws/rds/cluster/{identifier}/postgresql",
+            retention=logs.RetentionDays[RETENTION_NAMES[config.log_retention_days]],
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        cluster = rds.DatabaseCluster(
+            self,
+            "Cluster",
+            cluster_identifier=identifier,
+            engine=rds.DatabaseClusterEngine.aurora_postgres(
+                # 16.3+ is required for a minimum capacity of 0 (auto-pause).
+                version=rds.AuroraPostgresEngineVersion.VER_16_6
+            ),
+            writer=rds.ClusterInstance.serverless_v2("Writer"),
+            serverless_v2_min_capacity=config.db_min_capacity,
+            serverless_v2_max_capacity=config.db_max_capacity,
+            vpc=network.vpc,
+            vpc_subnets=network.subnets,
+            credentials=rds.Credentials.from_generated_secret("app_admin"),
+            default_database_name=self.name,
+            storage_encrypted=True,
+            iam_authentication=True,
+            deletion_protection=config.db_deletion_protection,
+            removal_policy=RemovalPolicy.SNAPSHOT,
+            backup=rds.BackupProps(retention=Duration.days(7)),
+            cloudwatch_logs_exports=["postgresql"],
+        )
+        cluster.node.add_dependency(log_group)
+        acknowledge(
+            cluster,
+            "AwsSolutions-RDS11",
+            "The default port 5432 is kept: a non-default port hides nothing from a scanner, and"
+            " only the Lambda (or proxy) security group may reach the cluster at all.",
+        )
+        acknowledge(
+            cluster,
+            "AwsSolutions-SMG4",
+            "Rotation is left to the owner: it needs a rotation Lambda with its own network path;"
+            " the function re-reads the secret when a login fails, so rotation can be enabled later.",
+        )
+        if not config.db_deletion_protection:
+            acknowledge(
+                cluster,
+                "AwsSolutions-RDS10",
+                "dbDeletionProtection=false was chosen explicitly for this stage (a throwaway"
+                " database); the cluster still leaves a snapshot when it is deleted.",
+            )
+        self.cluster = cluster
+        self.secret: sm.ISecret = cluster.secret
+        self.host = cluster.cluster_endpoint.hostname
+        self.security_group = cluster.connections.security_groups[0]
+
+    def _import_from_stack(self, config: Config) -> None:
+        prefix = config.db_stack_name
+        self.host = Fn.import_value(f"{prefix}-Host")
+        self.name = config.db_name or Fn.import_value(f"{prefix}-Name")
+        self.secret = sm.Secret.from_secret_complete_arn(self, "Secret", Fn.import_value(f"{prefix}-SecretArn"))
+        self.security_group = ec2.SecurityGroup.from_security_group_id(
+            self, "DatabaseSecurityGroup", Fn.import_value(f"{prefix}-AppSGId")
+        )
+
+    def _given(self, config: Config) -> None:
+        arn = config.db_secret_arn or ""
+        if _COMPLETE_SECRET_ARN.match(arn):
+            self.secret = sm.Secret.from_secret_complete_arn(self, "Secret", arn)
+        else:
+            # A name-only ARN can only be granted as `name-??????`, which matches any suffix.
+            Annotations.of(self).add_warning_v2(
+                "infra:partial-secret-arn",
+                "dbSecretArn has no 6-character suffix; the grant covers name-?????? - give the"
+                " complete ARN to scope it to exactly one secret",
+            )
+            self.secret = sm.Secret.from_secret_partial_arn(self, "Secret", arn)
+        self.host = config.db_host or ""
+        if config.db_security_group_id:
+            self.security_group = ec2.SecurityGroup.from_security_group_id(
+                self, "DatabaseSecurityGroup", config.db_security_group_id
+            )
+
+    def _placeholder(self, config: Config) -> None:
+        Annotations.of(self).add_warning_v2(
+            "infra:placeholder-database",
+            "no database configured: placeholder host and secret; set createDatabase=true,"
+            " dbStackName, or dbSecretArn + dbHost (docs/deploy.md)",
+        )
+        arn = Stack.of(self).format_arn(
+            service="secretsmanager",
+            resource="secret",
+            resource_name="placeholder-db-credentials-AbCdEf",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self.secret = sm.Secret.from_secret_complete_arn(self, "Secret", arn)
+        self.host = "placeholder-database.invalid"
+
+    def _add_proxy(self, config: Config, network: Network) -> None:
+        if self.cluster is None and config.db_cluster_identifier:
+            self.cluster = rds.DatabaseCluster.from_database_cluster_attributes(
+                self,
+                "ImportedCluster",
+                cluster_identifier=config.db_cluster_identifier,
+                engine=rds.DatabaseClusterEngine.AURORA_POSTGRESQL,
+                port=self.port,
+                security_groups=[self.security_group] if self.security_group else None,
+            )
+        elif self.cluster is None:
+            self.instance = rds.DatabaseInstance.from_database_instance_attributes(
+                self,
+                "ImportedInstance",
+                instance_identifier=config.db_instance_identifier or "",
+                instance_endpoint_address=self.host,
+                port=self.port,
+                security_groups=[self.security_group] if self.security_group else [],
+                engine=rds.DatabaseInstanceEngine.POSTGRES,
+            )
+        target = (
+            rds.ProxyTarget.from_cluster(self.cluster)
+            if self.cluster is not None
+            else rds.ProxyTarget.from_instance(self.instance)
+        )
+        proxy_sg = ec2.SecurityGroup(
+            self,
+            "ProxySecurityGroup",
+            vpc=network.vpc,
+            description=f"{config.stack_name} RDS Proxy: from the Lambda, to the database",
+            allow_all_outbound=False,
+        )
+        self.proxy = rds.DatabaseProxy(
+            self,
+            "Proxy",
+            proxy_target=target,
+            secrets=[self.secret],
+            vpc=network.vpc,
+            vpc_subnets=network.subnets,
+            security_groups=[proxy_sg],
+            require_tls=True,
+            idle_client_timeout=Duration.minutes(30),
+        )
+        self._allow(proxy_sg, self.security_group, network, "RDS Proxy to the database")
+        self.host = self.proxy.endpoint
+        # The function now talks to the proxy, never to the database directly.
+        self.security_group = proxy_sg
+
+    def _allow_function(self, network: Network) -> None:
+        self._allow(network.function_sg, self.security_group, network, "Lambda to PostgreSQL")
+
+    def _allow(
+        self,
+        source: ec2.ISecurityGroup,
+        target: ec2.ISecurityGroup | None,
+        network: Network,
+        description: str,
+    ) -> None:
+        port = ec2.Port.tcp(self.port)
+        if target is not None:
+            # Adds the egress on the source and the ingress on the target, nothing wider.
+            source.connections.allow_to(target, port, description)
+        else:
+            Annotations.of(self).add_warning_v2(
+                "infra:no-database-security-group",
+                "no dbSecurityGroupId: egress to the database port is allowed to the VPC CIDR,"
+                " and the database's own security group must admit the Lambda's",
+            )
+            source.add_egress_rule(ec2.Peer.ipv4(network.vpc.vpc_cidr_block), port, description)

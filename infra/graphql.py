@@ -1,0 +1,115 @@
+"""GraphQL: an AppSync API from src/schema.graphql with one Lambda resolver per scanned field."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_appsync as appsync
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.config import RETENTION_NAMES, Config
+from infra.nag import acknowledge
+from infra.routes import GraphqlRoute, RouteError
+
+
+def schema_fields(schema: str) -> dict[str, set[str]]:
+    """Field names per object type of an SDL schema (enough to check routes against it)."""
+    text = re.sub(r'"""(?:.|\n)*?"""|"(?:\\.|[^"\\])*"', "", schema)
+    text = re.sub(r"#[^\n]*", "", text)
+    while re.search(r"\([^()]*\)", text):
+        # Arguments may hold `name: Type` pairs that would read as fields.
+        text = re.sub(r"\([^()]*\)", "", text)
+    fields: dict[str, set[str]] = {}
+    for match in re.finditer(r"\b(?:extend\s+)?type\s+(\w+)[^{]*\{([^}]*)\}", text):
+        names = re.findall(r"^\s*(\w+)\s*:", match.group(2), flags=re.MULTILINE)
+        fields.setdefault(match.group(1), set()).update(names)
+    return fields
+
+
+def check_routes_in_schema(routes: list[GraphqlRoute], schema_file: Path, lambda_file: Path) -> None:
+    """A resolver for a field the schema lacks would fail at deploy; fail at synth instead."""
+    if not routes:
+        return
+    try:
+        fields = schema_fields(schema_file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RouteError(
+            f"{lambda_file}:{routes[0].line}: @graphql routes need {schema_file} ({exc.strerror})"
+        ) from exc
+    for route in routes:
+        if route.field not in fields.get(route.type_name, set()):
+            raise RouteError(
+                f"{lambda_file}:{route.line}: {route.type_name}.{route.field} on {route.function}()"
+                f" is not in {schema_file}"
+            )
+
+
+class GraphqlApi(Construct):
+    """AppSync API whose resolvers all invoke the function directly (no mapping templates)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: Config,
+        routes: list[GraphqlRoute],
+        function: lambda_.IFunction,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        auth = appsync.AuthorizationType.API_KEY if config.graphql_auth == "API_KEY" else appsync.AuthorizationType.IAM
+        api = appsync.GraphqlApi(
+            self,
+            "Api",
+            name=config.stack_name,
+            definition=appsync.Definition.from_file(str(config.schema_file)),
+            authorization_config=appsync.AuthorizationConfig(
+                default_authorization=appsync.AuthorizationMode(authorization_type=auth)
+            ),
+            xray_enabled=True,
+        )
+        # AppSync writes here; created by us so it has a retention and goes away with the stack.
+        # (The L2 `log_config` would add a log-retention custom resource with a wildcard role.)
+        log_group = logs.LogGroup(
+            self,
+            "Logs",
+            log_group_name=f"/aws/appsync/apis/{api.api_id}",
+            retention=logs.RetentionDays[RETENTION_NAMES[config.log_retention_days]],
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        log_role = iam.Role(
+            self,
+            "LogRole",
+            assumed_by=iam.ServicePrincipal("appsync.amazonaws.com"),
+            description=f"{config.stack_name} AppSync: write to its own log group only",
+        )
+        log_group.grant_write(log_role)
+        cfn_api = api.node.default_child
+        cfn_api.log_config = appsync.CfnGraphQLApi.LogConfigProperty(  # type: ignore[union-attr]
+            cloud_watch_logs_role_arn=log_role.role_arn, field_log_level="ERROR"
+        )
+        source = api.add_lambda_data_source("Function", function)
+        for route in routes:
+            source.create_resolver(
+                f"{route.type_name}{route.field[0].upper()}{route.field[1:]}Resolver",
+                type_name=route.type_name,
+                field_name=route.field,
+            )
+        self.api = api
+        self.url = api.graphql_url
+        acknowledge(
+            source,
+            f"AwsSolutions-IAM5[Resource::<{_logical_id(function)}.Arn>:*]",
+            "CDK grants the data source the function and its versions/aliases (`arn:*`); only this"
+            " one function can be invoked, through any of its qualifiers.",
+        )
+
+
+def _logical_id(function: lambda_.IFunction) -> str:
+    """How cdk-nag names the function in a finding (its CloudFormation logical id)."""
+    return Stack.of(function).resolve(Stack.of(function).get_logical_id(function.node.default_child))

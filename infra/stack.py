@@ -1,0 +1,157 @@
+"""The stack: one function, the API(s) generated from its routes, its network and its database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import Annotations, Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.api import Api
+from infra.config import RETENTION_NAMES, Config
+from infra.database import Database
+from infra.graphql import GraphqlApi, check_routes_in_schema
+from infra.nag import acknowledge
+from infra.network import Network
+from infra.routes import Routes
+
+# Never shipped even when the stack packages src/ directly (no `make build` yet).
+CODE_EXCLUDES = ["tests", "**/__pycache__", "**/*.pyc", ".pytest_cache", "**/.ruff_cache"]
+# API Gateway gives up on an integration after 29 s; a longer Lambda timeout only hides that.
+API_GATEWAY_TIMEOUT_SECONDS = 29
+
+
+class ApiStack(cdk.Stack):
+    """Everything one stage of the API needs, built from the config and the scanned routes."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: Config, routes: Routes) -> None:
+        env = cdk.Environment(account=config.account, region=config.region) if config.account else None
+        super().__init__(
+            scope,
+            construct_id,
+            env=env,
+            description=f"{config.service_name} ({config.stage}): Lambda + API Gateway in front of PostgreSQL",
+        )
+        check_routes_in_schema(routes.graphql, config.schema_file, routes.file)
+        cdk.Tags.of(self).add("service", config.service_name)
+        cdk.Tags.of(self).add("stage", config.stage)
+
+        network = Network(self, "Network", config=config)
+        database = Database(self, "Database", config=config, network=network)
+        self.function = _function(self, config, network, database)
+
+        cdk.CfnOutput(self, "FunctionName", value=self.function.function_name)
+        cdk.CfnOutput(self, "LogGroupName", value=self.function.log_group.log_group_name)
+        if routes.rest:
+            api = Api(self, "Api", config=config, routes=routes.rest, function=self.function)
+            cdk.CfnOutput(self, "RestApiUrl" if config.api_type == "rest" else "HttpApiUrl", value=api.url)
+        if routes.graphql:
+            graphql = GraphqlApi(self, "Graphql", config=config, routes=routes.graphql, function=self.function)
+            cdk.CfnOutput(self, "GraphqlUrl", value=graphql.url)
+        if config.create_database:
+            cdk.CfnOutput(self, "DatabaseSecretArn", value=database.secret.secret_arn)
+        if config.rds_proxy and database.proxy is not None:
+            cdk.CfnOutput(self, "ProxyEndpoint", value=database.proxy.endpoint)
+
+
+def _function(stack: cdk.Stack, config: Config, network: Network, database: Database) -> lambda_.Function:
+    log_group = logs.LogGroup(
+        stack,
+        "FunctionLogs",
+        retention=logs.RetentionDays[RETENTION_NAMES[config.log_retention_days]],
+        removal_policy=RemovalPolicy.DESTROY,
+    )
+    # Our own role instead of the AWS managed ones, so every permission is visible here.
+    role = iam.Role(
+        stack,
+        "FunctionRole",
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description=f"{config.stack_name} function: its logs, its ENIs, its one secret",
+    )
+    role.add_to_policy(
+        iam.PolicyStatement(
+            actions=[
+                "ec2:CreateNetworkInterface",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeSubnets",
+                "ec2:DeleteNetworkInterface",
+                "ec2:AssignPrivateIpAddresses",
+                "ec2:UnassignPrivateIpAddresses",
+            ],
+            resources=["*"],
+        )
+    )
+    log_group.grant_write(role)
+    database.secret.grant_read(role)
+
+    environment = {
+        "STAGE": config.stage,
+        "POWERTOOLS_SERVICE_NAME": config.service_name,
+        "POWERTOOLS_LOG_LEVEL": config.log_level,
+        "DB_SECRET_ARN": database.secret.secret_arn,
+        "DB_HOST": database.host,
+        "DB_PORT": str(database.port),
+        "DB_SSLMODE": config.db_sslmode,
+        "DB_CONNECT_TIMEOUT": str(config.db_connect_timeout),
+        "DB_APPLICATION_NAME": config.stack_name,
+    }
+    if database.name:
+        environment["DB_NAME"] = database.name
+    if config.db_statement_timeout_ms is not None:
+        environment["DB_STATEMENT_TIMEOUT_MS"] = str(config.db_statement_timeout_ms)
+    if config.db_idle_session_timeout_ms is not None:
+        environment["DB_IDLE_SESSION_TIMEOUT_MS"] = str(config.db_idle_session_timeout_ms)
+
+    function = lambda_.Function(
+        stack,
+        "Function",
+        description=f"{config.stack_name}: routes of src/lambda_function.py",
+        runtime=lambda_.Runtime.PYTHON_3_12,
+        architecture=lambda_.Architecture.ARM_64 if config.architecture == "arm64" else lambda_.Architecture.X86_64,
+        handler="lambda_function.handler",
+        code=_code(stack, config),
+        timeout=Duration.seconds(config.timeout_seconds),
+        memory_size=config.memory_size,
+        environment=environment,
+        tracing=lambda_.Tracing.ACTIVE,
+        log_group=log_group,
+        role=role,
+        vpc=network.vpc,
+        vpc_subnets=network.subnets,
+        security_groups=[network.function_sg],
+        reserved_concurrent_executions=config.reserved_concurrency,
+    )
+    if config.timeout_seconds > API_GATEWAY_TIMEOUT_SECONDS:
+        Annotations.of(function).add_warning_v2(
+            "infra:timeout",
+            f"timeoutSeconds={config.timeout_seconds} exceeds API Gateway's 29 s integration limit",
+        )
+    acknowledge(
+        role.node.find_child("DefaultPolicy"),
+        "AwsSolutions-IAM5[Resource::*]",
+        "Lambda creates the function's network interfaces itself; the EC2 ENI actions and"
+        " X-Ray's PutTraceSegments/PutTelemetryRecords support no resource-level scoping.",
+    )
+    acknowledge(
+        function,
+        "AwsSolutions-L1",
+        "Python 3.12 is pinned on purpose: the build installs wheels for --python-version 3.12,"
+        " so the runtime and the packaged binaries (psycopg2) must change together.",
+    )
+    return function
+
+
+def _code(stack: cdk.Stack, config: Config) -> lambda_.Code:
+    """The built package when `make build` ran, else src/ alone (enough to synth, not to run)."""
+    built = Path(config.build_dir)
+    if (built / "lambda_function.py").is_file():
+        return lambda_.Code.from_asset(str(built), exclude=CODE_EXCLUDES)
+    Annotations.of(stack).add_warning_v2(
+        "infra:unbuilt",
+        f"{built} has no build: packaging {config.src_dir} without its requirements; run `make build`",
+    )
+    return lambda_.Code.from_asset(str(config.src_dir), exclude=CODE_EXCLUDES)
