@@ -1,0 +1,57 @@
+"""Route registration rejects mistakes early, and events of unknown shape get a clear answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from routing import Router
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "message"),
+    [
+        ("FETCH", "/students", "unknown HTTP method"),
+        ("GET", "students", "malformed path"),
+        ("GET", "/students/{student-id}", "malformed path"),
+        ("GET", "/students//x", "malformed path"),
+    ],
+)
+def test_bad_rest_routes_are_refused_at_import(method, path, message):
+    with pytest.raises(ValueError, match=message):
+        Router().rest(method, path)
+
+
+def test_the_same_route_twice_is_refused():
+    router = Router()
+    router.rest("GET", "/a")(lambda: None)
+    with pytest.raises(ValueError, match="already registered"):
+        router.rest("get", "/a")
+    router.graphql("Query", "a")(lambda: None)
+    with pytest.raises(ValueError, match="already registered"):
+        router.graphql("Query", "a")
+    router.direct("a")(lambda: None)
+    with pytest.raises(ValueError, match="already registered"):
+        router.direct("a")
+
+
+def test_decorators_return_the_function_unchanged():
+    def fn():
+        return 1
+
+    router = Router()
+    assert router.rest("GET", "/x")(router.graphql("Query", "x")(router.direct("x")(fn))) is fn
+
+
+def test_an_event_of_unknown_shape_gets_a_400_envelope():
+    assert Router().handle({"hello": "world"}, None)["error"]["status"] == 400
+    assert Router().handle(["batch"], None)["error"]["status"] == 400
+
+
+def test_a_crashing_route_is_a_500_without_details():
+    router = Router()
+
+    @router.direct("crash")
+    def crash():
+        raise RuntimeError("SELECT secret FROM vault")
+
+    assert router.handle({"route": "crash"}, None) == {"error": {"status": 500, "message": "internal error"}}
