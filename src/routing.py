@@ -12,8 +12,10 @@ import binascii
 import inspect
 import re
 import sys
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -101,16 +103,16 @@ def _error_response(status: int, message: str, headers: dict[str, str] | None = 
 
 
 def _log_failure(exc: BaseException, route: str) -> None:
-    """Log a server-side failure by type and code only: messages of driver errors may quote SQL."""
+    """Log a server-side failure by type, SQLSTATE and place only: driver messages may quote SQL or data."""
     cause = exc.__cause__ if isinstance(exc, ApiError) and exc.__cause__ is not None else exc
-    frame = inspect.trace()[-1] if sys.exc_info()[0] is not None and inspect.trace() else None
+    frames = traceback.extract_tb(cause.__traceback__) if cause.__traceback__ else []
     logger.error(
         "request failed",
         extra={
             "route": route,
             "error_type": type(cause).__name__,
             "pgcode": getattr(cause, "pgcode", None),
-            "where": f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}" if frame else None,
+            "where": f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else None,
         },
     )
 
