@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import psycopg2
@@ -10,17 +11,11 @@ import psycopg2
 from local.embedded_pg import EmbeddedPostgres
 
 ROOT = Path(__file__).resolve().parent.parent
-MIGRATIONS_DIR = ROOT / "db" / "migrations"
+# The migrations ship with the Lambda (direct route `migrate`), so they and their runner live in src/.
+MIGRATIONS_DIR = ROOT / "src" / "migrations"
 SEED_FILE = ROOT / "db" / "seed.sql"
 LOCAL_DATADIR = Path(os.environ.get("LOCAL_PG_DIR", ROOT / ".local" / "pgdata"))
 LOCAL_PORT = int(os.environ.get("LOCAL_PG_PORT", "54329"))
-
-_LEDGER = """
-CREATE TABLE IF NOT EXISTS schema_migrations (
-    version    text PRIMARY KEY,
-    applied_at timestamptz NOT NULL DEFAULT now()
-)
-"""
 
 
 def embedded_server() -> EmbeddedPostgres:
@@ -38,27 +33,48 @@ def database_url() -> str:
 
 
 def apply_migrations(url: str, migrations_dir: Path = MIGRATIONS_DIR) -> list[str]:
-    """Apply each db/migrations/*.sql not yet recorded, in name order, each in its own transaction."""
-    applied: list[str] = []
-    with psycopg2.connect(url) as conn, conn.cursor() as cur:
-        # One migrator at a time, even with several workers starting together.
-        cur.execute("SELECT pg_advisory_xact_lock(727274)")
-        cur.execute(_LEDGER)
-        cur.execute("SELECT version FROM schema_migrations")
-        done = {row[0] for row in cur.fetchall()}
-        for path in sorted(migrations_dir.glob("*.sql")):
-            if path.name in done:
-                continue
-            cur.execute(path.read_text())
-            cur.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (path.name,))
-            applied.append(path.name)
-    return applied
+    """Apply the pending src/migrations/*.sql to `url` with the code the Lambda runs; return the names applied."""
+    migrator = _migrator()
+    conn = psycopg2.connect(url)
+    try:
+        return migrator.apply_migrations(conn, migrations_dir)
+    finally:
+        conn.close()
+
+
+def _migrator() -> object:
+    """src/migrator.py, importable however this module was reached (make, pytest, an IDE)."""
+    src = str(ROOT / "src")
+    if src not in sys.path:
+        sys.path.append(src)
+    import migrator
+
+    return migrator
 
 
 def apply_seed(url: str, seed_file: Path = SEED_FILE) -> None:
     """Insert the demo rows (idempotent: the seed uses ON CONFLICT DO NOTHING)."""
-    with psycopg2.connect(url) as conn, conn.cursor() as cur:
-        cur.execute(seed_file.read_text())
+    conn = psycopg2.connect(url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(seed_file.read_text())
+    finally:
+        conn.close()
+
+
+def reset_database(url: str) -> list[str]:
+    """Drop everything in the public schema (the ledger too), then apply every migration and the seed."""
+    conn = psycopg2.connect(url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("DROP SCHEMA IF EXISTS public CASCADE")
+            cur.execute("CREATE SCHEMA public")
+            cur.execute("GRANT ALL ON SCHEMA public TO public")
+    finally:
+        conn.close()
+    applied = apply_migrations(url)
+    apply_seed(url)
+    return applied
 
 
 def prepare_database() -> str:

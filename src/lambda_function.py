@@ -10,6 +10,7 @@ from __future__ import annotations
 import sql
 from db_utils import transaction
 from errors import NotFound
+from migrator import apply_migrations
 from pagination import DEFAULT_LIMIT, decode_cursor, encode_cursor, page_limit
 from routing import Router
 from schemas import NEW_STUDENT, STUDENT_CHANGES
@@ -96,6 +97,13 @@ def delete_student(conn, student_id: int) -> dict:
     if row is None:
         raise NotFound(f"student {student_id} not found")
     return row
+
+
+@router.direct("migrate")
+@transaction
+def migrate(conn) -> dict:
+    """Apply pending src/migrations/*.sql (`make migrate STAGE=dev`); direct only, so no API can reach it."""
+    return {"applied": apply_migrations(conn)}
 
 
 def handler(event: dict, context: object) -> dict:
