@@ -13,6 +13,8 @@ from typing import Any
 from errors import BadRequest
 
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])([A-Z])")
+# JSON may spell a lone UTF-16 surrogate ("\\ud800"); no UTF-8 text can hold one, so the driver would fail.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # Key names repeat on every row, so each conversion is computed once per name.
 _to_camel: dict[str, str] = {}
 _to_snake: dict[str, str] = {}
@@ -46,17 +48,22 @@ def camelize(value: Any) -> Any:
     return value
 
 
+def _check_text(text: str, where: str, what: str = "") -> None:
+    if "\x00" in text:
+        raise BadRequest(f"{where}: {what}must not contain NUL characters")
+    if not text.isascii() and _SURROGATE.search(text):
+        raise BadRequest(f"{where}: {what}must be valid Unicode (no lone surrogates)")
+
+
 def snakify(value: Any, where: str = "") -> Any:
-    """Return input `value` with dict keys snake_cased; rejects NUL characters, which PostgreSQL cannot store."""
+    """Return input `value` with dict keys snake_cased; rejects text PostgreSQL cannot store (NUL, lone surrogates)."""
     if isinstance(value, str):
-        if "\x00" in value:
-            raise BadRequest(f"{where or 'value'}: must not contain NUL characters")
+        _check_text(value, where or "value")
         return value
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
-            if "\x00" in key:
-                raise BadRequest(f"{where or 'body'}: keys must not contain NUL characters")
+            _check_text(key, where or "body", "keys ")
             out[snake_case(key)] = snakify(item, f"{where}.{key}" if where else key)
         return out
     if isinstance(value, list):
