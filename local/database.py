@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 
@@ -34,7 +35,7 @@ def database_url() -> str:
 
 def apply_migrations(url: str, migrations_dir: Path = MIGRATIONS_DIR) -> list[str]:
     """Apply the pending src/migrations/*.sql to `url` with the code the Lambda runs; return the names applied."""
-    migrator = _migrator()
+    migrator = load_migrator()
     conn = psycopg2.connect(url)
     try:
         return migrator.apply_migrations(conn, migrations_dir)
@@ -42,8 +43,8 @@ def apply_migrations(url: str, migrations_dir: Path = MIGRATIONS_DIR) -> list[st
         conn.close()
 
 
-def _migrator() -> object:
-    """src/migrator.py, importable however this module was reached (make, pytest, an IDE)."""
+def load_migrator() -> Any:
+    """src/migrator.py, the code the Lambda runs, importable however this module was reached (make, pytest, an IDE)."""
     src = str(ROOT / "src")
     if src not in sys.path:
         sys.path.append(src)
