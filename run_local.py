@@ -3,6 +3,8 @@
     python run_local.py EVENT_NAME            run events/EVENT_NAME.json through the handler
     python run_local.py serve [--port 3000]   serve the API on 127.0.0.1 like API Gateway
     python run_local.py db-init               apply schema and seed, print the database URL
+    python run_local.py db-reset              drop everything, then migrations and seed again
+    python run_local.py psql [-- psql args]   psql on the local database (or its URL without psql)
     python run_local.py events                list the named events
 
 A plain script on purpose: run it from an IDE with a breakpoint in a route function.
@@ -58,9 +60,38 @@ def run_event(name: str) -> int:
     return 0
 
 
+def psql(extra: list[str]) -> int:
+    """Open psql on the local database: the system's, or the one inside the pgserver wheel; else print the URL."""
+    import shutil
+
+    from local.database import database_url
+    from local.embedded_pg import POSTGRES_BIN_PATH
+
+    url = database_url()
+    binary = shutil.which("psql") or str(POSTGRES_BIN_PATH / "psql")
+    if not Path(binary).is_file():
+        print(f"psql not found; connect your client to: {url}")
+        return 0
+    sys.stdout.flush()
+    os.execv(binary, [binary, url, *extra])  # noqa: S606 - hand the terminal over to psql, no shell involved
+
+
+def db_reset(yes: bool) -> int:
+    """Drop and rebuild the local database; a DATABASE_URL of your own needs --yes."""
+    from local.database import database_url, masked_url, reset_database
+
+    url = database_url()
+    if os.environ.get("DATABASE_URL") and not yes:
+        print(f"refusing to drop everything in {masked_url(url)} (DATABASE_URL) without --yes (make db-reset YES=1)")
+        return 2
+    applied = reset_database(url)
+    print(f"reset {masked_url(url)}: applied {', '.join(applied) or 'no migrations'}, then db/seed.sql")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", help="an event name, or serve | db-init | events")
+    parser.add_argument("command", help="an event name, or serve | db-init | db-reset | psql | events")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     parser.add_argument(
         "--workers",
@@ -68,7 +99,14 @@ def main(argv: list[str] | None = None) -> int:
         default=int(os.environ.get("WORKERS", "4")),
         help="execution environments (processes), each serving one request at a time",
     )
-    args = parser.parse_args(argv)
+    parser.add_argument("--yes", action="store_true", help="db-reset: also drop a DATABASE_URL database")
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "psql":
+        return psql([a for a in extra if a != "--"])
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command == "db-reset":
+        return db_reset(args.yes)
     if args.command == "serve":
         url = _use_database()
         from local.server import serve

@@ -1,0 +1,12 @@
+# Local developer loop: migrations, database helpers, the OpenAPI file (issue 6).
+.PHONY: migrate psql db-reset openapi
+OPENAPI_FILE ?= openapi.json
+
+migrate: $(VENV)/.installed ## apply pending src/migrations/*.sql locally; STAGE=dev: to the deployed database via the Lambda
+	@$(PY) -m local.migrations $(if $(STAGE),--stage "$(STAGE)")
+
+psql: $(VENV)/.installed ## psql on the local database (prints the URL when psql is absent)
+	@$(PY) run_local.py psql
+
+db-reset: $(VENV)/.installed ## drop the local database's tables and rebuild from migrations + seed (YES=1 for a DATABASE_URL)
+	@$(PY) run_local.py db-reset $(if $(YES),--yes)
