@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 
@@ -31,6 +32,15 @@ def database_url() -> str:
         return url
     server = embedded_server().ensure_running()
     return server.socket_url or server.url
+
+
+def masked_url(url: str) -> str:
+    """The URL with its password replaced by ***, for banners and logs."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def apply_migrations(url: str, migrations_dir: Path = MIGRATIONS_DIR) -> list[str]:
