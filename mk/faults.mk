@@ -1,0 +1,5 @@
+# Reliability: fault scenarios against a real PostgreSQL and the local server, plus the load run.
+.PHONY: faults
+
+faults: $(VENV)/.installed ## inject faults (restart, kill, starve, pause the database) and print the table
+	@FAULTS_TABLE=.build/faults.md $(PY) -m pytest tests/faults -p no:cacheprovider $(PYTEST_ARGS)
