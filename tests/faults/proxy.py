@@ -54,6 +54,8 @@ class PausingProxy:
                 continue
             except OSError:
                 return
+            while time.monotonic() < self._resume_at:  # accepted just as a pause began: hold it too
+                time.sleep(0.05)
             try:
                 upstream = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=5)
             except OSError:
