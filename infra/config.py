@@ -365,6 +365,13 @@ def _validate(c: Config) -> list[str]:
         c.offline or c.database_given,
         "no database: set createDatabase=true, dbStackName, or dbSecretArn plus dbHost",
     )
+    check(
+        c.offline
+        or not c.private_subnet_ids
+        or bool(c.vpc_cidr or c.create_database or c.db_stack_name or c.db_security_group_id),
+        "without a database security group the Lambda's egress goes to the VPC CIDR: set vpcCidr"
+        " (or dbSecurityGroupId)",
+    )
     check(c.api_type in ("rest", "http"), "apiType: rest or http")
     check(
         c.api_type == "http" or len(c.cors_origins) <= 1,

@@ -16,4 +16,5 @@ def acknowledge(construct: IConstruct, rule: str, reason: str) -> None:
 
 def add_checks(app: cdk.App) -> None:
     """Run the AwsSolutions pack at synth; an unacknowledged finding fails the synth."""
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    # Acknowledgments are copied into the template metadata, so every reason is reviewable there.
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, write_suppressions_to_cloud_formation=True))

@@ -77,7 +77,7 @@ def _vpc(scope: Construct, config: Config) -> ec2.IVpc:
             vpc_id=config.vpc_id,
             private_subnet_ids=list(config.private_subnet_ids),
             availability_zones=list(config.availability_zones or _az_names(config)),
-            vpc_cidr_block=config.vpc_cidr,
+            vpc_cidr_block=config.vpc_cidr or (PLACEHOLDER_CIDR if config.offline else None),
         )
     if config.offline:
         Annotations.of(scope).add_warning_v2(

@@ -52,7 +52,7 @@ def build_openapi(
             "responses": {"default": {"description": "JSON from the function"}},
             "x-amazon-apigateway-integration": integration,
         }
-    fallback_paths = {"/"} | {p for path in paths for p in _prefixes(path)}
+    fallback_paths = {"/"} | set(paths) | {p for path in paths for p in _prefixes(path)}
     if not any(path.startswith("/{") for path in paths):
         fallback_paths.add(CATCH_ALL)
     for path in sorted(fallback_paths):

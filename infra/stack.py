@@ -20,7 +20,7 @@ from infra.network import Network
 from infra.routes import Routes
 
 # Never shipped even when the stack packages src/ directly (no `make build` yet).
-CODE_EXCLUDES = ["tests", "**/__pycache__", "**/*.pyc", ".pytest_cache", "**/.ruff_cache"]
+CODE_EXCLUDES = ["tests", "cdk.out", "**/__pycache__", "**/*.pyc", ".pytest_cache", "**/.ruff_cache"]
 # API Gateway gives up on an integration after 29 s; a longer Lambda timeout only hides that.
 API_GATEWAY_TIMEOUT_SECONDS = 29
 

@@ -1,0 +1,164 @@
+"""Shared by the infrastructure tests: a Lambda module and schema to scan, and a real in-process synth.
+
+A synth costs seconds on a small machine, so tests share module-scoped synths.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+ROOT = Path(__file__).resolve().parents[2]
+
+LAMBDA_SOURCE = """
+from db_utils import transaction
+from routing import Router
+
+router = Router()
+
+
+@router.rest("GET", "/students")
+@router.graphql("Query", "listStudents")
+@router.direct("list_students")
+@transaction(read_only=True)
+def list_students(conn):
+    return []
+
+
+@transaction(read_only=True)
+@router.rest("GET", "/students/{studentId}")
+@router.graphql("Query", "getStudent")
+@router.direct("get_student")
+def get_student(conn, student_id: int):
+    return {}
+
+
+@router.rest("POST", "/students", status=201)
+@router.direct("create_student")
+@transaction()
+def create_student(conn, body):
+    return body
+
+
+@router.rest("PUT", "/students/{studentId}")
+@router.direct("update_student")
+@transaction()
+def update_student(conn, student_id: int, body):
+    return body
+
+
+@router.graphql("Mutation", "saveStudent")
+@router.direct("save_student")
+@transaction()
+def save_student(conn, student):
+    return student
+
+
+@router.rest(method="DELETE", path="/students/{studentId}")
+@router.graphql("Mutation", "deleteStudent")
+@router.direct("delete_student")
+@transaction()
+def delete_student(conn, student_id: int):
+    return None
+
+
+def handler(event, context):
+    return router.handle(event, context)
+"""
+
+SCHEMA = """
+type Student { studentId: Int! firstName: String }
+input StudentInput { firstName: String }
+type Query {
+  listStudents(limit: Int): [Student!]!
+  getStudent(studentId: Int!): Student
+}
+type Mutation {
+  saveStudent(
+    student: StudentInput!
+  ): Student
+  deleteStudent(studentId: Int!): Boolean
+}
+"""
+
+# Your own database, fully described: the configuration every security assertion runs against.
+BYO_CONTEXT = {
+    "vpcId": "vpc-0123456789abcdef0",
+    "privateSubnetIds": ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"],
+    "availabilityZones": ["eu-west-1a", "eu-west-1b"],
+    "dbSecretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:students-db-AbC123",
+    "dbHost": "students.cluster-abc.eu-west-1.rds.amazonaws.com",
+    "dbName": "students",
+    "dbSecurityGroupId": "sg-0db0db0db0db0db00",
+    "reservedConcurrency": 20,
+}
+
+
+@dataclass
+class Synth:
+    """One synthesized stack: its template, the nag report and where cdk.out is."""
+
+    template: dict[str, Any]
+    outdir: Path
+    stack_name: str
+    warnings: list[str]
+
+    def resources(self, kind: str) -> dict[str, dict[str, Any]]:
+        """Resources of one CloudFormation type, by logical id."""
+        return {k: v for k, v in self.template["Resources"].items() if v["Type"] == kind}
+
+    def one(self, kind: str) -> dict[str, Any]:
+        """The only resource of `kind` (fails when there are several or none)."""
+        found = list(self.resources(kind).values())
+        assert len(found) == 1, f"{len(found)} {kind}"
+        return found[0]
+
+    @property
+    def template_path(self) -> Path:
+        return self.outdir / f"{self.stack_name}.template.json"
+
+
+def write_module(directory: Path, source: str = LAMBDA_SOURCE, schema: str | None = SCHEMA) -> Path:
+    """Write `directory/src/` (module and schema); it doubles as the code folder of the synth."""
+    directory = directory / "src"
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "lambda_function.py").write_text(source)
+    if schema is not None:
+        (directory / "schema.graphql").write_text(schema)
+    return directory / "lambda_function.py"
+
+
+def synth(directory: Path, context: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> Synth:
+    """Synthesize the real app (cdk.json context + `context`) for the module in `directory`."""
+    import aws_cdk as cdk
+
+    from infra.config import load_config
+    from infra.nag import add_checks
+    from infra.routes import scan_routes
+    from infra.stack import ApiStack
+
+    outdir = directory / "cdk.out"
+    directory = directory / "src"
+    merged = json.loads((ROOT / "cdk.json").read_text())["context"]
+    merged.update(
+        {
+            "lambdaFile": str(directory / "lambda_function.py"),
+            "schemaFile": str(directory / "schema.graphql"),
+            "srcDir": str(directory),
+            "buildDir": str(directory / "no-build"),
+        }
+    )
+    merged.update(context or {})
+    app = cdk.App(context=merged, outdir=str(outdir))
+    config = load_config(app.node.try_get_context, environ or {})
+    stack = ApiStack(app, config.stack_name, config=config, routes=scan_routes(config.lambda_file))
+    add_checks(app)
+    assembly = app.synth()
+    artifact = assembly.get_stack_by_name(stack.stack_name)
+    warnings = [m.entry.data for m in artifact.messages if str(m.level).endswith("WARNING")]
+    return Synth(artifact.template, outdir, stack.stack_name, [str(w) for w in warnings])
