@@ -12,12 +12,11 @@ from __future__ import annotations
 import functools
 import inspect
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar, overload
 
 import psycopg2
 import psycopg2.extensions
-import psycopg2.extras
 from aws_lambda_powertools import Logger
 
 from config import ConfigError, DatabaseSettings, database_settings
@@ -51,16 +50,50 @@ class TrackedConnection(psycopg2.extensions.connection):
     statements_run = 0
 
 
-class DictCursor(psycopg2.extras.RealDictCursor):
-    """Rows as dicts; counts successful statements so a retry happens only before any has run."""
+class DictCursor(psycopg2.extensions.cursor):
+    """Rows as plain dicts; counts successful statements so a retry happens only before any has run.
+
+    Not RealDictCursor: it fills each row key by key in Python, which costs a third of a warm request.
+    """
+
+    _names: tuple[str, ...] | None = None
 
     def execute(self, query: Any, vars: Any = None) -> None:
+        self._names = None
         super().execute(query, vars)
         self.connection.statements_run += 1
 
     def executemany(self, query: Any, vars_list: Any) -> None:
+        self._names = None
         super().executemany(query, vars_list)
         self.connection.statements_run += 1
+
+    def _columns(self) -> tuple[str, ...]:
+        names = self._names
+        if names is None:
+            names = self._names = tuple(column.name for column in self.description)
+        return names
+
+    def fetchone(self) -> dict[str, Any] | None:
+        """The next row as a dict, or None."""
+        row = super().fetchone()
+        return None if row is None else dict(zip(self._columns(), row, strict=True))
+
+    def fetchmany(self, size: int | None = None) -> list[dict[str, Any]]:
+        """Up to `size` rows (default `arraysize`) as dicts."""
+        rows = super().fetchmany(self.arraysize if size is None else size)
+        names = self._columns() if rows else ()
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def fetchall(self) -> list[dict[str, Any]]:
+        """The remaining rows as dicts."""
+        rows = super().fetchall()
+        names = self._columns() if rows else ()
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        while (row := self.fetchone()) is not None:
+            yield row
 
 
 _connection: TrackedConnection | None = None
