@@ -1,8 +1,11 @@
 """Decorator routes for REST (API Gateway v1 and v2), GraphQL (AppSync) and direct invokes.
 
-Routing itself is Powertools' event handler; this module adds what Powertools leaves to the user:
-one function serving three event sources with the same inputs (see binding.py), 405 for a known
-path with the wrong method, camelCase JSON out, and errors that never show a stack trace or SQL.
+GraphQL goes through Powertools' AppSyncResolver. REST events are matched and answered here: the
+same proxy responses Powertools' REST resolver builds, without its per-request data classes and
+middleware chain, which cost more than everything else a warm request does besides the database
+(see docs/performance.md). This module adds one function serving three event sources with the same
+inputs (see binding.py), 405 for a known path with the wrong method, camelCase JSON out, and errors
+that never show a stack trace or SQL.
 """
 
 from __future__ import annotations
@@ -19,13 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import (
-    APIGatewayHttpResolver,
-    APIGatewayRestResolver,
-    AppSyncResolver,
-    Response,
-)
-from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 
 from binding import Binding
 from errors import (
@@ -46,6 +42,7 @@ _SEGMENT = r"(?:[A-Za-z0-9._~-]+|\{[A-Za-z_][A-Za-z0-9_]*\})"
 _VALID_PATH = re.compile(rf"^(?:/|(?:/{_SEGMENT})+)$")
 _PATH_PARAMETER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+\+)?json\s*(?:;.*)?$", re.IGNORECASE)
+_JSON_HEADERS = {"Content-Type": "application/json"}
 
 logger = Logger()
 
@@ -93,13 +90,38 @@ def _outermost(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
-def _error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        status_code=status,
-        content_type="application/json",
-        body={"message": message},
-        headers=headers,
-    )
+def _proxy_response(status: int, body: str, headers: dict[str, str], http_api: bool) -> dict[str, Any]:
+    """The answer API Gateway expects: `multiValueHeaders` for REST (v1), `headers` and `cookies` for HTTP APIs (v2)."""
+    if http_api:
+        return {"statusCode": status, "body": body, "isBase64Encoded": False, "headers": headers, "cookies": []}
+    return {
+        "statusCode": status,
+        "body": body,
+        "isBase64Encoded": False,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+    }
+
+
+def _error_response(status: int, message: str, http_api: bool, headers: dict[str, str] | None = None) -> dict:
+    return _proxy_response(status, dumps({"message": message}), {**(headers or {}), **_JSON_HEADERS}, http_api)
+
+
+def _header(headers: Any, name: str) -> str | None:
+    """A request header by case-insensitive name (the last one wins, as in a case-insensitive dict)."""
+    found = None
+    if isinstance(headers, dict):
+        for key, value in headers.items():
+            if key.lower() == name:
+                found = value
+    return found
+
+
+def _query_parameters(event: dict, http_api: bool) -> dict[str, list[str]]:
+    """Query parameters as lists, read as Powertools reads them (v2 and lone v1 values split on commas)."""
+    single = {name: value.split(",") for name, value in (event.get("queryStringParameters") or {}).items()}
+    if http_api:
+        return single
+    return {**single, **(event.get("multiValueQueryStringParameters") or {})}
 
 
 def _log_failure(exc: BaseException, route: str) -> None:
@@ -125,6 +147,7 @@ class Router:
         self._graphql: dict[tuple[str, str], Entry] = {}
         self._direct: dict[str, Entry] = {}
         self._resolvers: dict[str, Any] = {}
+        self._rest_by_method: dict[str, list[RestRoute]] = {}
         self._frozen = False
 
     # -- decorators -------------------------------------------------------------------------------
@@ -176,9 +199,15 @@ class Router:
             self._freeze()
         if isinstance(event, dict):
             if "httpMethod" in event:
-                return self._resolver("rest").resolve(event, context)
+                return self._rest_resolve(event, str(event["httpMethod"]).upper(), event["path"], http_api=False)
             if event.get("version") == "2.0" and "requestContext" in event:
-                return self._resolver("http").resolve(event, context)
+                request = event["requestContext"]
+                path = event["rawPath"]
+                stage = request.get("stage", "$default")
+                if stage != "$default":
+                    # A named stage prefixes the raw path; routes are written without it.
+                    path = path[len(stage) + 1 :]
+                return self._rest_resolve(event, str(request["http"]["method"]).upper(), path, http_api=True)
             info = event.get("info")
             if isinstance(info, dict) and "fieldName" in info:
                 return self._graphql_resolve(event, context)
@@ -195,75 +224,63 @@ class Router:
         for entry in self._entries():
             entry.freeze()
         self._resolvers.clear()
+        # Paths without parameters are tried first, so `/students/me` wins over `/students/{studentId}`.
+        self._rest_by_method = {}
+        for route in sorted(self._rest, key=lambda r: "{" in r.path):
+            self._rest_by_method.setdefault(route.method, []).append(route)
         self._frozen = True
 
     def _entries(self) -> list[Entry]:
         return [r.entry for r in self._rest] + list(self._graphql.values()) + list(self._direct.values())
 
-    def _resolver(self, kind: str) -> Any:
-        resolver = self._resolvers.get(kind)
-        if resolver is None:
-            resolver = self._build_rest_resolver(APIGatewayRestResolver if kind == "rest" else APIGatewayHttpResolver)
-            self._resolvers[kind] = resolver
-        return resolver
-
     # -- REST -------------------------------------------------------------------------------------
-    def _build_rest_resolver(self, resolver_class: type[ApiGatewayResolver]) -> ApiGatewayResolver:
-        # debug=False: Powertools' debug mode would answer 500s with a stack trace.
-        app = resolver_class(serializer=dumps, debug=False)
-        for route in self._rest:
-            rule = _PATH_PARAMETER.sub(r"<\1>", route.path)
-            app.route(rule, route.method)(self._rest_endpoint(app, route))
-
-        @app.not_found
-        def not_found(_: Exception) -> Response:
-            path, method = app.current_event.path, app.current_event.http_method.upper()
+    def _rest_resolve(self, event: dict, method: str, path: str, *, http_api: bool) -> dict[str, Any]:
+        """Match the route, bind its inputs, call it and build the proxy response; errors become `{"message"}`."""
+        # REST APIs (v1) ignore trailing slashes, HTTP APIs (v2) do not; as Powertools' resolvers did.
+        wanted = path if http_api else (path.rstrip("/") or "/")
+        try:
+            for route in self._rest_by_method.get(method, ()):
+                found = route.pattern.match(wanted)
+                if found:
+                    return self._call_rest(route, found.groupdict(), event, http_api)
             allowed = sorted({r.method for r in self._rest if r.pattern.match(path)})
             if allowed:
-                exc = MethodNotAllowed(f"method {method} not allowed on {path}", allowed)
-                return _error_response(405, exc.message, {"Allow": ", ".join(allowed)})
-            return _error_response(404, f"no route for {method} {path}")
-
-        @app.exception_handler(ApiError)
-        def api_error(exc: ApiError) -> Response:
+                message = MethodNotAllowed(f"method {method} not allowed on {path}", allowed).message
+                return _error_response(405, message, http_api, {"Allow": ", ".join(allowed)})
+            return _error_response(404, f"no route for {method} {path}", http_api)
+        except ApiError as exc:
             if exc.status >= 500:
-                _log_failure(exc, f"{app.current_event.http_method} {app.current_event.path}")
-            return _error_response(exc.status, exc.message)
-
-        @app.exception_handler(Exception)
-        def unexpected(exc: Exception) -> Response:
-            _log_failure(exc, f"{app.current_event.http_method} {app.current_event.path}")
-            return _error_response(500, InternalError().message)
-
-        return app
+                _log_failure(exc, f"{method} {path}")
+            return _error_response(exc.status, exc.message, http_api)
+        except Exception as exc:
+            _log_failure(exc, f"{method} {path}")
+            return _error_response(500, InternalError().message, http_api)
 
     @staticmethod
-    def _rest_endpoint(app: ApiGatewayResolver, route: RestRoute) -> Callable[..., Response]:
+    def _call_rest(route: RestRoute, path_parameters: dict[str, str], event: dict, http_api: bool) -> dict[str, Any]:
         entry = route.entry
-
-        def endpoint(**path_parameters: str) -> Response:
-            event = app.current_event
-            inputs: dict[str, Any] = {}
-            for name, values in event.resolved_query_string_parameters.items():
-                key = snake_case(name)
-                inputs[key] = snakify(values if entry.binding.wants_list(key) else values[-1], name)
-            for name, value in path_parameters.items():
-                inputs[snake_case(name)] = snakify(value, name)
-            raw = event.get("body")
-            if raw:
-                inputs["body"] = snakify(_parse_body(raw, event.is_base64_encoded, event.headers.get("content-type")))
-            result = entry.call(inputs)
-            if result is None:
-                return Response(status_code=204, content_type=None, body="")
-            return Response(status_code=route.status, content_type="application/json", body=result)
-
-        endpoint.__name__ = getattr(entry.fn, "__name__", "endpoint")
-        return endpoint
+        inputs: dict[str, Any] = {}
+        for name, values in _query_parameters(event, http_api).items():
+            key = snake_case(name)
+            inputs[key] = snakify(values if entry.binding.wants_list(key) else values[-1], name)
+        for name, value in path_parameters.items():
+            inputs[snake_case(name)] = snakify(value, name)
+        raw = event.get("body")
+        if raw:
+            content_type = _header(event.get("headers"), "content-type")
+            inputs["body"] = snakify(_parse_body(raw, event.get("isBase64Encoded"), content_type))
+        result = entry.call(inputs)
+        if result is None:
+            return _proxy_response(204, "", {}, http_api)
+        return _proxy_response(route.status, dumps(result), _JSON_HEADERS, http_api)
 
     # -- GraphQL ----------------------------------------------------------------------------------
     def _graphql_resolve(self, event: dict, context: Any) -> Any:
         app = self._resolvers.get("graphql")
         if app is None:
+            # Imported on the first GraphQL event only: a REST-only function never loads the event handler.
+            from aws_lambda_powertools.event_handler import AppSyncResolver
+
             app = AppSyncResolver()
             for (type_name, field_name), entry in self._graphql.items():
                 app.resolver(type_name=type_name, field_name=field_name)(self._graphql_endpoint(entry))
