@@ -18,6 +18,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # Key names repeat on every row, so each conversion is computed once per name.
 _to_camel: dict[str, str] = {}
 _to_snake: dict[str, str] = {}
+_CONTAINERS = (dict, list, tuple)
 
 
 def camel_case(name: str) -> str:
@@ -48,6 +49,23 @@ def camelize(value: Any) -> Any:
     return value
 
 
+def _outgoing(value: Any) -> Any:
+    """camelize, and encode the usual column types on the way: the encoder's `default` callback costs more."""
+    if isinstance(value, dict):
+        # Inlined cache lookup and no call per scalar: this runs for every column of every row.
+        cache, leaf = _to_camel, _LEAF_ENCODERS
+        return {
+            (cache.get(k) or camel_case(k)) if isinstance(k, str) else k: (
+                _outgoing(v) if isinstance(v, _CONTAINERS) else leaf[type(v)](v) if type(v) in leaf else v
+            )
+            for k, v in value.items()
+        }
+    if isinstance(value, _CONTAINERS):
+        return [_outgoing(v) for v in value]
+    encode = _LEAF_ENCODERS.get(type(value))
+    return encode(value) if encode else value
+
+
 def _check_text(text: str, where: str, what: str = "") -> None:
     if "\x00" in text:
         raise BadRequest(f"{where}: {what}must not contain NUL characters")
@@ -69,6 +87,17 @@ def snakify(value: Any, where: str = "") -> Any:
     if isinstance(value, list):
         return [snakify(item, f"{where}[{i}]") for i, item in enumerate(value)]
     return value
+
+
+# Exact types only; subclasses and anything rarer still go through _encode.
+_LEAF_ENCODERS: dict[type, Any] = {
+    datetime.datetime: datetime.datetime.isoformat,
+    datetime.date: datetime.date.isoformat,
+    datetime.time: datetime.time.isoformat,
+    uuid.UUID: str,
+    # A string keeps every digit; a float would not (money, numeric(38,10)).
+    decimal.Decimal: str,
+}
 
 
 def _encode(value: Any) -> Any:
@@ -93,9 +122,13 @@ def to_plain(value: Any) -> Any:
     return json.loads(dumps(value))
 
 
+# Built once: json.dumps with options builds a new encoder on every call.
+_ENCODER = json.JSONEncoder(default=_encode, separators=(",", ":"), ensure_ascii=False)
+
+
 def dumps(value: Any) -> str:
     """Serialize a route's result as the API's JSON: camelCase keys, ISO dates, UUIDs and Decimals as strings."""
-    return json.dumps(camelize(value), default=_encode, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(_outgoing(value))
 
 
 def loads_body(text: str) -> Any:
