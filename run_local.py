@@ -1,7 +1,7 @@
 """Run the Lambda on this machine, against a real PostgreSQL (DATABASE_URL, or an embedded one).
 
     python run_local.py EVENT_NAME            run events/EVENT_NAME.json through the handler
-    python run_local.py serve [--port 3000]   serve the API on 127.0.0.1 like API Gateway
+    python run_local.py serve [--port 3000]   serve the API on 127.0.0.1 like API Gateway (reloads on edits)
     python run_local.py db-init               apply schema and seed, print the database URL
     python run_local.py db-reset              drop everything, then migrations and seed again
     python run_local.py psql [-- psql args]   psql on the local database (or its URL without psql)
@@ -60,6 +60,25 @@ def run_event(name: str) -> int:
     return 0
 
 
+def serve(port: int, workers: int, reload: bool) -> int:
+    """Serve the API like API Gateway would; with reload, edits in src/ restart the workers."""
+    from local.database import masked_url
+
+    given = bool(os.environ.get("DATABASE_URL", "").strip())
+    url = _use_database()
+    from local.server import banner
+    from local.server import serve as serve_forever
+
+    where = "from DATABASE_URL" if given else "embedded, make db-reset / make psql"
+    print(banner("127.0.0.1", port, workers, f"{masked_url(url)}  ({where})", reload), flush=True)
+    if not reload:
+        serve_forever(port, workers)
+        return 0
+    from local.reload import Reloader
+
+    return Reloader("127.0.0.1", port, workers).run()
+
+
 def psql(extra: list[str]) -> int:
     """Open psql on the local database: the system's, or the one inside the pgserver wheel; else print the URL."""
     import shutil
@@ -99,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         default=int(os.environ.get("WORKERS", "4")),
         help="execution environments (processes), each serving one request at a time",
     )
+    parser.add_argument("--no-reload", action="store_true", help="serve: do not restart the workers on edits in src/")
     parser.add_argument("--yes", action="store_true", help="db-reset: also drop a DATABASE_URL database")
     args, extra = parser.parse_known_args(argv)
     if args.command == "psql":
@@ -108,12 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "db-reset":
         return db_reset(args.yes)
     if args.command == "serve":
-        url = _use_database()
-        from local.server import serve
-
-        print(f"serving http://127.0.0.1:{args.port}  ({args.workers} workers)  database: {url}", flush=True)
-        serve(args.port, args.workers)
-        return 0
+        return serve(args.port, args.workers, reload=not args.no_reload)
     if args.command == "db-init":
         print(_use_database())
         return 0

@@ -127,20 +127,29 @@ def http_v2_event(method: str, path: str, *, query: str = "", body: str | None =
 
 
 def appsync_event(
-    type_name: str, field_name: str, arguments: dict[str, Any], *, headers: dict[str, str] | None = None
+    type_name: str,
+    field_name: str,
+    arguments: dict[str, Any],
+    *,
+    headers: dict[str, str] | None = None,
+    identity: dict[str, Any] | None = None,
+    source: dict[str, Any] | None = None,
+    variables: dict[str, Any] | None = None,
+    selection_set_list: list[str] | None = None,
+    selection_set_graphql: str = "",
 ) -> dict[str, Any]:
-    """The event AppSync sends a direct Lambda resolver for one field."""
+    """The event AppSync sends a direct Lambda resolver for one field (identity is None with API-key auth)."""
     return {
         "arguments": arguments,
-        "identity": None,
-        "source": None,
+        "identity": identity,
+        "source": source,
         "request": {"headers": headers or {}, "domainName": None},
         "info": {
             "fieldName": field_name,
             "parentTypeName": type_name,
-            "variables": {},
-            "selectionSetList": [],
-            "selectionSetGraphQL": "",
+            "variables": variables or {},
+            "selectionSetList": selection_set_list or [],
+            "selectionSetGraphQL": selection_set_graphql,
         },
         "prev": None,
         "stash": {},

@@ -8,8 +8,11 @@ uvicorn (with httptools) does the HTTP; it is well kept and fast, and its worker
 
 from __future__ import annotations
 
+import argparse
 import importlib
+import json
 import os
+import socket
 import sys
 import time
 from pathlib import Path
@@ -18,13 +21,29 @@ from typing import Any
 from local.events import LambdaContext, http_response, rest_v1_event
 
 ROOT = Path(__file__).resolve().parent.parent
-SRC = ROOT / "src"
+# LOCAL_SRC_DIR serves another copy of src/ (the reload tests edit a copy, never the real one).
+SRC = Path(os.environ.get("LOCAL_SRC_DIR") or ROOT / "src").resolve()
 MAX_REQUEST_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
 _TOO_LARGE = b'{"message":"request body is larger than 6 MB"}'
+_JSON = [("content-type", "application/json")]
+_STATUS_COLOURS = {2: "32", 3: "36", 4: "33", 5: "31"}  # green, cyan, yellow, red
 
 
 def _log(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
+
+
+def use_colour(stream: Any = sys.stderr) -> bool:
+    """Colours only for a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    return not os.environ.get("NO_COLOR") and hasattr(stream, "isatty") and stream.isatty()
+
+
+def access_line(method: str, path: str, status: int, ms: float, route: str, *, colour: bool = False) -> str:
+    """One request in one line: method, path, status, milliseconds, the route function that served it."""
+    shown = str(status)
+    if colour:
+        shown = f"\033[{_STATUS_COLOURS.get(status // 100, '0')}m{status}\033[0m"
+    return f"{method} {path} {shown} {ms:.1f}ms {route} pid={os.getpid()}"
 
 
 class LambdaApp:
@@ -33,6 +52,8 @@ class LambdaApp:
     def __init__(self, module: str = "lambda_function") -> None:
         self.module_name = module
         self._module: Any = None
+        self._graphql: Any = None
+        self._colour = use_colour()
 
     def module(self) -> Any:
         """The Lambda module, imported on first use in this worker (its cold start)."""
@@ -42,14 +63,56 @@ class LambdaApp:
             self._module = importlib.import_module(self.module_name)
         return self._module
 
-    def _match(self, method: str, path: str) -> tuple[str, dict[str, str] | None]:
-        """The resource and path parameters API Gateway would report for this request."""
+    def _match(self, method: str, path: str) -> tuple[str, dict[str, str] | None, str]:
+        """The resource and path parameters API Gateway would report, and the route function's name."""
         router = getattr(self.module(), "router", None)
         for route in getattr(router, "_rest", ()):
             found = route.pattern.match(path)
             if found and route.method == method:
-                return route.path, found.groupdict()
-        return "/{proxy+}", None
+                return route.path, found.groupdict(), getattr(route.entry.fn, "__name__", "?")
+        return "/{proxy+}", None, "-"
+
+    def graphql(self) -> Any:
+        """The AppSync look-alike for this worker, built on first use from SRC/schema.graphql."""
+        if self._graphql is None:
+            from local.graphql import GraphqlEndpoint
+
+            module = self.module()
+            self._graphql = GraphqlEndpoint(SRC / "schema.graphql", module.handler, module.router._graphql.keys())
+            if self._graphql.unknown:
+                _log(f"graphql: routes with no field in schema.graphql: {', '.join(self._graphql.unknown)}")
+        return self._graphql
+
+    def _warm_graphql(self) -> None:
+        """Build the schema at start-up, so the first GraphQL request is not the slow one."""
+        if (SRC / "schema.graphql").is_file():
+            try:
+                self.graphql()
+            except Exception as exc:  # the request that needs it reports it; plain REST still works
+                _log(f"graphql: cannot load src/schema.graphql: {exc}")
+
+    def _serve_graphql(self, method: str, headers: list[tuple[str, str]], body: bytes) -> tuple[int, list, bytes, str]:
+        if not (SRC / "schema.graphql").is_file():
+            return 404, _JSON, b'{"message":"no GraphQL here: src/schema.graphql does not exist"}', "-"
+        if method != "POST":
+            message = b'{"message":"send GraphQL as POST with a JSON body {query, variables}"}'
+            return 405, [*_JSON, ("allow", "POST")], message, "-"
+        try:
+            endpoint = self.graphql()
+        except Exception as exc:  # a broken schema is the developer's to fix: say what is wrong
+            message = json.dumps({"message": f"src/schema.graphql: {exc}"}).encode()
+            return 500, _JSON, message, "-"
+        status, answer, fields = endpoint.answer(body, dict(headers))
+        route = "graphql " + (",".join(self._graphql_functions(fields)) or "-")
+        return status, _JSON, json.dumps(answer, separators=(",", ":")).encode(), route
+
+    def _graphql_functions(self, fields: list[str]) -> list[str]:
+        entries = self.module().router._graphql
+        names = []
+        for field in dict.fromkeys(fields):
+            entry = entries.get(tuple(field.split(".", 1)))
+            names.append(getattr(entry.fn, "__name__", field) if entry else field)
+        return names
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -57,6 +120,7 @@ class LambdaApp:
                 message = await receive()
                 if message["type"] == "lifespan.startup":
                     self.module()
+                    self._warm_graphql()
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":
                     await send({"type": "lifespan.shutdown.complete"})
@@ -66,11 +130,14 @@ class LambdaApp:
         started = time.perf_counter()
         body, too_large = await _read_body(receive)
         method, path = scope["method"], scope["path"]
+        route = "-"
+        headers_in = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         if too_large:
-            status, headers, data = 413, [("content-type", "application/json")], _TOO_LARGE
+            status, headers, data = 413, _JSON, _TOO_LARGE
+        elif path == "/graphql":
+            status, headers, data, route = self._serve_graphql(method, headers_in, body)
         else:
-            headers_in = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-            resource, path_parameters = self._match(method, path)
+            resource, path_parameters, route = self._match(method, path)
             event = rest_v1_event(
                 method,
                 path,
@@ -97,7 +164,7 @@ class LambdaApp:
         await send({"type": "http.response.body", "body": data})
         if os.environ.get("LOCAL_ACCESS_LOG", "1") != "0":
             elapsed = (time.perf_counter() - started) * 1000
-            _log(f"{method} {path} {status} {elapsed:.1f}ms pid={os.getpid()}")
+            _log(access_line(method, path, status, elapsed, route, colour=self._colour))
 
 
 async def _read_body(receive: Any) -> tuple[bytes, bool]:
@@ -116,17 +183,67 @@ async def _read_body(receive: Any) -> tuple[bytes, bool]:
 app = LambdaApp()
 
 
-def serve(port: int, workers: int, host: str = "127.0.0.1") -> None:
-    """Run the API on host:port with `workers` execution environments (blocks until Ctrl-C)."""
+def serve(port: int, workers: int, host: str = "127.0.0.1", sock: socket.socket | None = None) -> None:
+    """Run the API on host:port with `workers` execution environments (blocks until Ctrl-C).
+
+    `sock` is a socket that is already listening: the reloader keeps one open across restarts, so
+    requests that arrive while the workers restart wait in its backlog instead of being refused.
+    """
     import uvicorn
 
-    uvicorn.run(
-        "local.server:app",
-        host=host,
-        port=port,
-        workers=workers,
-        http="httptools",
-        lifespan="on",
-        access_log=False,
-        log_level="warning",
-    )
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "http": "httptools",
+        "lifespan": "on",
+        "access_log": False,
+        "log_level": "warning",
+    }
+    if sock is None:
+        uvicorn.run("local.server:app", **options)
+        return
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config("local.server:app", **options)
+    if workers > 1:
+        Multiprocess(config, sockets=[sock]).run()
+    else:
+        uvicorn.Server(config).run(sockets=[sock])
+
+
+def banner(host: str, port: int, workers: int, database: str, reload: bool) -> str:
+    """What the developer needs first: where the API answers and which database it uses."""
+    base = f"http://{host}:{port}"
+    lines = [
+        f"serving the Lambda on {base}  ({workers} workers, each one request at a time, like Lambda)",
+        f"  REST      {base}/students",
+        f"  GraphQL   POST {base}/graphql",
+        f"  OpenAPI   {base}/openapi.json    Swagger UI {base}/docs",
+        f"  database  {database}",
+        f"  reload    {'on: edits to ' + _shown(SRC) + ' restart the workers' if reload else 'off'}",
+    ]
+    return "\n".join(lines)
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd())) + "/"
+    except ValueError:
+        return str(path) + "/"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m local.server --fd N`: the worker pool the reloader starts on its listening socket."""
+    parser = argparse.ArgumentParser(prog="python -m local.server")
+    parser.add_argument("--fd", type=int, required=True, help="a listening socket inherited from the reloader")
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args(argv)
+    sock = socket.socket(fileno=args.fd)  # family and type are read from the descriptor
+    host, port = sock.getsockname()[:2]
+    serve(port, args.workers, host, sock=sock)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

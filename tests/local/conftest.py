@@ -1,12 +1,20 @@
-"""Fixtures for the local loop's tests: an empty database of its own inside the shared server."""
+"""Fixtures for the local loop's tests: an empty database of its own, and a served API."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg2
 import pytest
+import requests
+
+from local.embedded_pg import free_port
 
 
 @pytest.fixture
@@ -21,3 +29,41 @@ def empty_db(pg) -> Iterator[str]:
     with admin.cursor() as cur:
         cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.close()
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_server(*args: str, env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
+    """`run_local.py serve` on a free port with output to `log`; returns the process and base URL once it answers."""
+    port = free_port()
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "run_local.py", "serve", "--port", str(port), *args],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"{base}/students/1", timeout=2)
+            return process, base
+        except requests.ConnectionError:
+            if process.poll() is not None:
+                break
+            time.sleep(0.2)
+    stop_server(process)
+    pytest.fail(f"server did not start:\n{log.read_text()}")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    """SIGTERM, as Ctrl-C or a process manager would; the workers must go with it."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -1,0 +1,145 @@
+"""Reload for `run_local.py serve`: an edit in src/ restarts the workers; a broken src/ leaves the old ones serving.
+
+uvicorn's own `--reload` runs a single worker, and this server's point is N workers that each behave like
+a Lambda execution environment, so the reloader is ours and small: watchfiles (well kept, native,
+debounced) watches src/; this process holds the listening socket and each generation of workers is a
+child (`python -m local.server --fd N`) that inherits it, so requests made during a restart wait in the
+socket's backlog instead of being refused. Before a restart a fresh interpreter imports the handler
+and loads the schema: when that fails the error is printed and the previous workers go on serving.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from local.server import ROOT, SRC
+
+WATCHED_SUFFIXES = (".py", ".graphql", ".json", ".sql")
+_CHECK = """
+import sys
+from pathlib import Path
+src = Path(sys.argv[1])
+sys.path.insert(0, str(src))
+import lambda_function
+if (src / "schema.graphql").exists():
+    from local.graphql import GraphqlEndpoint
+    GraphqlEndpoint(src / "schema.graphql", lambda_function.handler, lambda_function.router._graphql.keys())
+"""
+
+
+def _log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def check_source(src: Path = SRC) -> str | None:
+    """None when src/ imports and its schema loads in a fresh interpreter; else the error as Python tells it."""
+    done = subprocess.run(
+        [sys.executable, "-c", _CHECK, str(src)],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if done.returncode == 0:
+        return None
+    lines = done.stderr.strip().splitlines()
+    # Drop the frames of the check itself: the developer's file and line come right after them.
+    start = next((i for i, line in enumerate(lines) if str(src) in line and "File " in line), 0)
+    return "\n".join(lines[start:])
+
+
+def _watched(_change: object, path: str) -> bool:
+    return path.endswith(WATCHED_SUFFIXES) and "__pycache__" not in path
+
+
+class Reloader:
+    """Keeps a pool of workers serving the current src/ on one listening socket."""
+
+    def __init__(self, host: str, port: int, workers: int, src: Path = SRC) -> None:
+        self.host, self.port, self.workers, self.src = host, port, workers, src
+        self.child: subprocess.Popen | None = None
+        self.sock: socket.socket | None = None
+        self.stop = threading.Event()
+
+    def _start(self) -> None:
+        if self.sock is None:
+            # Bound but not listening: the first workers listen when ready, so until then a client is
+            # refused (not left hanging), as with plain uvicorn; after that it stays listening.
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.sock.bind((self.host, self.port))
+            self.sock.set_inheritable(True)
+        fd = self.sock.fileno()
+        self.child = subprocess.Popen(
+            [sys.executable, "-m", "local.server", "--fd", str(fd), "--workers", str(self.workers)],
+            cwd=ROOT,
+            env={**os.environ, "LOCAL_SRC_DIR": str(self.src)},
+            pass_fds=(fd,),
+        )
+
+    def _stop_child(self) -> None:
+        if self.child is None:
+            return
+        if self.child.poll() is None:
+            self.child.terminate()  # uvicorn lets requests in flight finish
+            try:
+                self.child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.child.kill()
+                self.child.wait()
+        self.child = None
+
+    def _restart(self, reason: str) -> None:
+        error = check_source(self.src)
+        if error:
+            still = "still serving the previous version" if self.child else "waiting for a fix"
+            _log(f"reload: src/ has an error, {still}:\n" + _indent(error))
+            return
+        self._stop_child()
+        self._start()
+        _log(f"reload: {reason}")
+
+    def run(self) -> int:
+        """Serve until Ctrl-C or SIGTERM, restarting the workers after each good change."""
+        import watchfiles
+
+        signal.signal(signal.SIGTERM, lambda *_: self.stop.set())
+        try:
+            self._restart(f"workers started; watching {self.src} for changes")
+            for changes in watchfiles.watch(
+                self.src,
+                watch_filter=_watched,
+                stop_event=self.stop,
+                yield_on_timeout=True,
+                rust_timeout=1000,
+                raise_interrupt=False,
+            ):
+                if self.child is not None and self.child.poll() is not None:
+                    _log(f"reload: the workers exited (status {self.child.returncode}); waiting for a change in src/")
+                    self.child = None
+                if changes:
+                    names = sorted({_relative(Path(path), self.src) for _, path in changes})
+                    self._restart(f"{', '.join(names)} changed; workers restarted with the new code")
+        finally:
+            self._stop_child()
+            if self.sock is not None:
+                self.sock.close()
+        return 0
+
+
+def _relative(path: Path, src: Path) -> str:
+    try:
+        return str(path.relative_to(src))
+    except ValueError:
+        return str(path)
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())

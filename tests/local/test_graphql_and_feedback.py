@@ -1,0 +1,165 @@
+"""The local server's GraphQL endpoint (AppSync's events and answers) and its feedback (banner, access log)."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from gql import Client, GraphQLRequest
+from gql.transport.exceptions import TransportQueryError
+from gql.transport.requests import RequestsHTTPTransport
+
+from local.graphql import LAMBDA_ERROR_TYPE, GraphqlEndpoint
+from local.server import SRC, access_line, use_colour
+from tests.local.conftest import start_server, stop_server
+
+pytestmark = pytest.mark.slow
+
+STUDENT_FIELDS = "studentId firstName lastName status active createdAt"
+
+
+@pytest.fixture(scope="module")
+def served(pg, tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    process, base = start_server(
+        "--workers", "1", "--no-reload", env={"DATABASE_URL": pg.url, "LOCAL_ACCESS_LOG": "1"}, log=log
+    )
+    yield base, log
+    stop_server(process)
+
+
+@pytest.fixture
+def client(served) -> Iterator[Client]:
+    transport = RequestsHTTPTransport(url=f"{served[0]}/graphql", timeout=10)
+    with Client(transport=transport, fetch_schema_from_transport=False) as session:
+        yield session
+
+
+def test_gql_client_lists_and_gets_students(client):
+    page = client.execute(
+        GraphQLRequest(
+            f"query Page($limit: Int) {{ listStudents(limit: $limit) {{ items {{ {STUDENT_FIELDS} }} nextCursor }} }}",
+            variable_values={"limit": 2},
+        )
+    )["listStudents"]
+    assert len(page["items"]) == 2 and page["nextCursor"]
+    student = client.execute(GraphQLRequest("{ getStudent(studentId: 1) { studentId lastName createdAt } }"))
+    assert student["getStudent"]["lastName"] == "Lovelace"
+    assert student["getStudent"]["createdAt"][:4].isdigit() and "T" in student["getStudent"]["createdAt"]
+
+
+def test_gql_client_creates_then_updates_a_student_with_save_student(client, served):
+    save = (
+        "mutation Save($id: Int, $body: StudentInput!) "
+        "{ saveStudent(studentId: $id, body: $body) { studentId lastName } }"
+    )
+    created = client.execute(
+        GraphQLRequest(save, variable_values={"body": {"firstName": "Katherine", "lastName": "J"}})
+    )
+    sid = created["saveStudent"]["studentId"]
+    try:
+        updated = client.execute(GraphQLRequest(save, variable_values={"id": sid, "body": {"lastName": "Johnson"}}))
+        assert updated["saveStudent"] == {"studentId": sid, "lastName": "Johnson"}
+        # Committed: the REST route sees it too.
+        assert requests.get(f"{served[0]}/students/{sid}", timeout=5).json()["lastName"] == "Johnson"
+    finally:
+        client.execute(GraphQLRequest(f"mutation {{ deleteStudent(studentId: {sid}) {{ studentId }} }}"))
+
+
+def test_a_failing_resolver_answers_as_appsync_does(client):
+    with pytest.raises(TransportQueryError) as failure:
+        client.execute(GraphQLRequest("query {\n  getStudent(studentId: 99999) { studentId }\n}"))
+    (error,) = failure.value.errors
+    assert error["errorType"] == LAMBDA_ERROR_TYPE
+    assert error["message"] == "student 99999 not found"
+    assert error["path"] == ["getStudent"]
+    assert error["locations"] == [{"line": 2, "column": 3, "sourceName": None}]
+    assert failure.value.data is None, "getStudent is non-null, so the null reaches the root"
+
+
+def test_invalid_input_names_the_field_and_writes_nothing(client, admin):
+    with admin.cursor() as cur:
+        cur.execute("SELECT count(*) FROM students")
+        before = cur.fetchone()[0]
+    with pytest.raises(TransportQueryError) as failure:
+        client.execute(GraphQLRequest('mutation { saveStudent(body: {firstName: "", lastName: "X"}) { studentId } }'))
+    assert failure.value.errors[0]["message"].startswith("firstName:")
+    with admin.cursor() as cur:
+        cur.execute("SELECT count(*) FROM students")
+        assert cur.fetchone()[0] == before
+
+
+def test_a_query_the_schema_rejects_never_reaches_the_function(served):
+    answer = requests.post(f"{served[0]}/graphql", json={"query": "{ getStudent(studentId: 1) { nope } }"}, timeout=5)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["data"] is None and body["errors"][0]["errorType"] == "ValidationError"
+    assert "nope" in body["errors"][0]["message"]
+    not_json = requests.post(f"{served[0]}/graphql", data=b"{oops", timeout=5)
+    assert not_json.status_code == 400
+
+
+def test_each_resolver_gets_the_event_appsync_sends():
+    events = []
+
+    def handler(event, _context):
+        events.append(event)
+        return {"items": [{"studentId": 7, "firstName": "A"}], "nextCursor": None}
+
+    endpoint = GraphqlEndpoint(SRC / "schema.graphql", handler, [("Query", "listStudents")])
+    query = json.dumps(
+        {
+            "query": "query L($n: Int) { listStudents(limit: $n) { items { ...F } nextCursor } }"
+            " fragment F on Student { studentId firstName }",
+            "variables": {"n": 3},
+        }
+    ).encode()
+    status, answer, fields = endpoint.answer(query, {"X-Api-Key": "k"})
+    assert status == 200 and answer == {
+        "data": {"listStudents": {"items": [{"studentId": 7, "firstName": "A"}], "nextCursor": None}}
+    }
+    assert fields == ["Query.listStudents"]
+    (event,) = events
+    assert event["arguments"] == {"limit": 3}
+    assert event["identity"] is None and event["source"] is None
+    assert event["request"]["headers"] == {"x-api-key": "k"}
+    assert event["info"]["fieldName"] == "listStudents" and event["info"]["parentTypeName"] == "Query"
+    assert event["info"]["variables"] == {"n": 3}
+    assert event["info"]["selectionSetList"] == ["items", "items/studentId", "items/firstName", "nextCursor"]
+    assert "...F" in event["info"]["selectionSetGraphQL"]
+    assert "fragment F on Student" in event["info"]["selectionSetGraphQL"]
+
+
+def test_banner_shows_the_urls_and_the_database_without_its_password(served):
+    base, log = served
+    text = log.read_text()
+    assert f"{base}/graphql" in text and f"{base}/docs" in text and f"{base}/openapi.json" in text
+    assert "postgres:***@127.0.0.1" in text and ":postgres@" not in text
+
+
+def test_each_request_logs_one_line_with_its_route_function_and_no_colour_off_a_terminal(served):
+    base, log = served
+    requests.get(f"{base}/students/2", timeout=5)
+    requests.post(f"{base}/graphql", json={"query": "{ getStudent(studentId: 2) { studentId } }"}, timeout=5)
+    requests.get(f"{base}/nowhere", timeout=5)
+    lines = log.read_text().splitlines()
+    assert any(line.startswith("GET /students/2 200 ") and " get_student " in line and "ms" in line for line in lines)
+    assert any(line.startswith("POST /graphql 200 ") and "graphql get_student" in line for line in lines)
+    assert any(line.startswith("GET /nowhere 404 ") for line in lines)
+    assert "\x1b[" not in log.read_text()
+
+
+def test_colours_only_on_a_terminal_and_never_with_no_color(monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert use_colour(Terminal()) and not use_colour(io.StringIO())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not use_colour(Terminal())
+    assert "\x1b[31m500" in access_line("GET", "/x", 500, 1.0, "f", colour=True)
