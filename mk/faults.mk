@@ -2,4 +2,4 @@
 .PHONY: faults
 
 faults: $(VENV)/.installed ## inject faults (restart, kill, starve, pause the database) and print the table
-	@FAULTS_TABLE=.build/faults.md $(PY) -m pytest tests/faults -p no:cacheprovider $(PYTEST_ARGS)
+	@FAULTS_TABLE=.build/faults.md LOAD_REQUESTS=10000 $(PY) -m pytest tests/faults -p no:cacheprovider $(PYTEST_ARGS)
