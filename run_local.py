@@ -5,6 +5,7 @@
     python run_local.py db-init               apply schema and seed, print the database URL
     python run_local.py db-reset              drop everything, then migrations and seed again
     python run_local.py psql [-- psql args]   psql on the local database (or its URL without psql)
+    python run_local.py openapi [--out FILE]  write the REST routes' OpenAPI document (default docs/openapi.json)
     python run_local.py events                list the named events
 
 A plain script on purpose: run it from an IDE with a breakpoint in a route function.
@@ -79,6 +80,16 @@ def serve(port: int, workers: int, reload: bool) -> int:
     return Reloader("127.0.0.1", port, workers).run()
 
 
+def write_openapi(out: Path) -> int:
+    """Write the document `/openapi.json` serves, for clients, docs and review (no database needed)."""
+    from local.openapi import students_document
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(students_document(), indent=2) + "\n")
+    print(f"wrote {out}")
+    return 0
+
+
 def psql(extra: list[str]) -> int:
     """Open psql on the local database: the system's, or the one inside the pgserver wheel; else print the URL."""
     import shutil
@@ -110,7 +121,7 @@ def db_reset(yes: bool) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", help="an event name, or serve | db-init | db-reset | psql | events")
+    parser.add_argument("command", help="an event name, or serve | db-init | db-reset | psql | openapi | events")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     parser.add_argument(
         "--workers",
@@ -119,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         help="execution environments (processes), each serving one request at a time",
     )
     parser.add_argument("--no-reload", action="store_true", help="serve: do not restart the workers on edits in src/")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "openapi.json", help="openapi: where to write")
     parser.add_argument("--yes", action="store_true", help="db-reset: also drop a DATABASE_URL database")
     args, extra = parser.parse_known_args(argv)
     if args.command == "psql":
@@ -127,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command == "db-reset":
         return db_reset(args.yes)
+    if args.command == "openapi":
+        return write_openapi(args.out)
     if args.command == "serve":
         return serve(args.port, args.workers, reload=not args.no_reload)
     if args.command == "db-init":

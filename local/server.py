@@ -27,6 +27,22 @@ MAX_REQUEST_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
 _TOO_LARGE = b'{"message":"request body is larger than 6 MB"}'
 _JSON = [("content-type", "application/json")]
 _STATUS_COLOURS = {2: "32", 3: "36", 4: "33", 5: "31"}  # green, cyan, yellow, red
+# Swagger UI's own files come from a CDN when a browser opens /docs; nothing is fetched by the server.
+SWAGGER_UI = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
+DOCS_PAGE = f"""<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>API docs (local)</title>
+  <link rel="stylesheet" href="{SWAGGER_UI}/swagger-ui.css">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="{SWAGGER_UI}/swagger-ui-bundle.js"></script>
+  <script>window.ui = SwaggerUIBundle({{url: "/openapi.json", dom_id: "#swagger-ui"}});</script>
+</body>
+</html>
+""".encode()
 
 
 def _log(line: str) -> None:
@@ -53,6 +69,7 @@ class LambdaApp:
         self.module_name = module
         self._module: Any = None
         self._graphql: Any = None
+        self._openapi: bytes | None = None
         self._colour = use_colour()
 
     def module(self) -> Any:
@@ -82,6 +99,17 @@ class LambdaApp:
             if self._graphql.unknown:
                 _log(f"graphql: routes with no field in schema.graphql: {', '.join(self._graphql.unknown)}")
         return self._graphql
+
+    def _serve_docs(self, path: str) -> tuple[int, list, bytes, str]:
+        """`/openapi.json` (generated from the REST routes by local/openapi.py) and `/docs` (Swagger UI on it)."""
+        if path == "/docs":
+            return 200, [("content-type", "text/html; charset=utf-8")], DOCS_PAGE, "docs"
+        if self._openapi is None:
+            self.module()  # puts src/ on the path, which local.openapi needs
+            from local.openapi import students_document
+
+            self._openapi = json.dumps(students_document(), indent=2).encode()
+        return 200, _JSON, self._openapi, "openapi"
 
     def _warm_graphql(self) -> None:
         """Build the schema at start-up, so the first GraphQL request is not the slow one."""
@@ -138,22 +166,25 @@ class LambdaApp:
             status, headers, data, route = self._serve_graphql(method, headers_in, body)
         else:
             resource, path_parameters, route = self._match(method, path)
-            event = rest_v1_event(
-                method,
-                path,
-                scope.get("query_string", b"").decode("latin-1"),
-                headers_in,
-                body,
-                resource=resource,
-                path_parameters=path_parameters,
-                source_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
-            )
-            try:
-                result = self.module().handler(event, LambdaContext())
-            except Exception as exc:  # an unhandled error in Lambda becomes API Gateway's 502
-                _log(f"handler raised {type(exc).__name__}")
-                result = None
-            status, headers, data = http_response(result)
+            if route == "-" and method == "GET" and path in ("/openapi.json", "/docs"):
+                status, headers, data, route = self._serve_docs(path)
+            else:
+                event = rest_v1_event(
+                    method,
+                    path,
+                    scope.get("query_string", b"").decode("latin-1"),
+                    headers_in,
+                    body,
+                    resource=resource,
+                    path_parameters=path_parameters,
+                    source_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
+                )
+                try:
+                    result = self.module().handler(event, LambdaContext())
+                except Exception as exc:  # an unhandled error in Lambda becomes API Gateway's 502
+                    _log(f"handler raised {type(exc).__name__}")
+                    result = None
+                status, headers, data = http_response(result)
         await send(
             {
                 "type": "http.response.start",

@@ -1,6 +1,6 @@
 # Local developer loop: migrations, database helpers, the OpenAPI file (issue 6).
 .PHONY: migrate psql db-reset openapi
-OPENAPI_FILE ?= openapi.json
+OPENAPI_FILE ?= docs/openapi.json
 
 migrate: $(VENV)/.installed ## apply pending src/migrations/*.sql locally; STAGE=dev: to the deployed database via the Lambda
 	@$(PY) -m local.migrations $(if $(STAGE),--stage "$(STAGE)")
@@ -10,3 +10,6 @@ psql: $(VENV)/.installed ## psql on the local database (prints the URL when psql
 
 db-reset: $(VENV)/.installed ## drop the local database's tables and rebuild from migrations + seed (YES=1 for a DATABASE_URL)
 	@$(PY) run_local.py db-reset $(if $(YES),--yes)
+
+openapi: $(VENV)/.installed ## write the REST routes' OpenAPI document to $(OPENAPI_FILE) (served locally at /openapi.json)
+	@$(PY) run_local.py openapi --out "$(OPENAPI_FILE)"

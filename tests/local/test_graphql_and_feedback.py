@@ -1,9 +1,11 @@
-"""The local server's GraphQL endpoint (AppSync's events and answers) and its feedback (banner, access log)."""
+"""The local server beyond REST: GraphQL as AppSync answers it, /openapi.json and /docs, banner and access log."""
 
 from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,10 +14,12 @@ import requests
 from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.requests import RequestsHTTPTransport
+from openapi_spec_validator import validate
 
+import lambda_function
 from local.graphql import LAMBDA_ERROR_TYPE, GraphqlEndpoint
 from local.server import SRC, access_line, use_colour
-from tests.local.conftest import start_server, stop_server
+from tests.local.conftest import ROOT, start_server, stop_server
 
 pytestmark = pytest.mark.slow
 
@@ -163,3 +167,33 @@ def test_colours_only_on_a_terminal_and_never_with_no_color(monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     assert not use_colour(Terminal())
     assert "\x1b[31m500" in access_line("GET", "/x", 500, 1.0, "f", colour=True)
+
+
+def test_openapi_json_is_valid_and_lists_every_rest_route(served):
+    response = requests.get(f"{served[0]}/openapi.json", timeout=10)
+    assert response.status_code == 200 and response.headers["content-type"] == "application/json"
+    document = response.json()
+    validate(document)
+    served_operations = {(m.upper(), p) for p, ops in document["paths"].items() for m in ops if m != "parameters"}
+    routes = {(r.method, r.path) for r in lambda_function.router._rest}
+    assert routes and served_operations == routes
+
+
+def test_docs_page_loads_swagger_ui_on_the_served_document(served):
+    response = requests.get(f"{served[0]}/docs", timeout=5)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    assert "SwaggerUIBundle" in response.text and 'url: "/openapi.json"' in response.text
+
+
+def test_make_openapi_writes_the_document_the_server_serves(served, tmp_path):
+    out = tmp_path / "openapi.json"
+    done = subprocess.run(
+        [sys.executable, "run_local.py", "openapi", "--out", str(out)],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(out.read_text()) == requests.get(f"{served[0]}/openapi.json", timeout=10).json()
