@@ -27,12 +27,12 @@ STUDENT_FIELDS = "studentId firstName lastName status active createdAt"
 
 
 @pytest.fixture(scope="module")
-def served(pg, tmp_path_factory) -> Iterator[tuple[str, Path]]:
+def served(pg, tmp_path_factory) -> Iterator[tuple[str, Path, int]]:
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     process, base = start_server(
         "--workers", "1", "--no-reload", env={"DATABASE_URL": pg.url, "LOCAL_ACCESS_LOG": "1"}, log=log
     )
-    yield base, log
+    yield base, log, process.pid
     stop_server(process)
 
 
@@ -139,14 +139,14 @@ def test_each_resolver_gets_the_event_appsync_sends():
 
 
 def test_banner_shows_the_urls_and_the_database_without_its_password(served):
-    base, log = served
+    base, log, _ = served
     text = log.read_text()
     assert f"{base}/graphql" in text and f"{base}/docs" in text and f"{base}/openapi.json" in text
     assert "postgres:***@127.0.0.1" in text and ":postgres@" not in text
 
 
 def test_each_request_logs_one_line_with_its_route_function_and_no_colour_off_a_terminal(served):
-    base, log = served
+    base, log, _ = served
     requests.get(f"{base}/students/2", timeout=5)
     requests.post(f"{base}/graphql", json={"query": "{ getStudent(studentId: 2) { studentId } }"}, timeout=5)
     requests.get(f"{base}/nowhere", timeout=5)
@@ -197,3 +197,23 @@ def test_make_openapi_writes_the_document_the_server_serves(served, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(out.read_text()) == requests.get(f"{served[0]}/openapi.json", timeout=10).json()
+
+
+def test_one_worker_without_reload_runs_routes_in_the_launched_process_so_breakpoints_hit(served):
+    base, log, pid = served
+    requests.get(f"{base}/students/3", timeout=5)
+    line = next(line for line in log.read_text().splitlines() if line.startswith("GET /students/3 "))
+    assert line.endswith(f"pid={pid}")
+
+
+def test_vscode_launch_configurations_use_flags_and_events_that_exist():
+    text = (ROOT / ".vscode" / "launch.json").read_text()
+    launch = json.loads("\n".join(line for line in text.splitlines() if not line.lstrip().startswith("//")))
+    default_event = next(i["default"] for i in launch["inputs"] if i["id"] == "eventName")
+    assert (ROOT / "events" / f"{default_event}.json").is_file()
+    usage = subprocess.run(
+        [sys.executable, "run_local.py", "--help"], check=True, cwd=ROOT, capture_output=True, text=True
+    ).stdout
+    flags = {a for c in launch["configurations"] for a in c.get("args", []) if a.startswith("--")}
+    assert flags and all(flag in usage for flag in flags)
+    assert any(c.get("module") == "pytest" for c in launch["configurations"])
