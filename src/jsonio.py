@@ -137,5 +137,8 @@ def loads_body(text: str) -> Any:
         return json.loads(text)
     except RecursionError:
         raise BadRequest("body: JSON is nested too deeply") from None
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise BadRequest(f"body: malformed JSON ({exc.msg} at position {exc.pos})") from None
+    except ValueError:
+        # Python refuses to parse integers of more than 4300 digits (a denial-of-service guard).
+        raise BadRequest("body: malformed JSON (number too long)") from None
