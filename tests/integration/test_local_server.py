@@ -32,18 +32,26 @@ def server(pg) -> Iterator[str]:
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"{base}/students/1", timeout=2)
+                break
+            except requests.RequestException:
+                if process.poll() is not None:
+                    pytest.fail(f"server exited: {process.stdout.read()}")
+                if time.monotonic() > deadline:
+                    pytest.fail("server did not answer within 60 s")
+                time.sleep(0.2)
+        yield base
+    finally:
+        # Whatever happened above, never leave the server and its workers behind.
+        process.terminate()
         try:
-            requests.get(f"{base}/students/1", timeout=1)
-            break
-        except requests.ConnectionError:
-            if process.poll() is not None:
-                pytest.fail(f"server exited: {process.stdout.read()}")
-            time.sleep(0.2)
-    yield base
-    process.terminate()
-    process.wait(timeout=20)
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def test_get_students_returns_the_seed_as_json(server):
