@@ -69,6 +69,10 @@ def test_16_clients_mixed_requests_no_errors_and_connections_bounded_by_workers(
                 errors.append(f"{method} {path}: {response.status} {payload}")
             elif op == "create":
                 own = payload["studentId"]
+            if n % 50 == 49:
+                # A fresh connection now and then: a busy worker cannot accept it, so the load spreads.
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=15)
         conn.close()
 
     watcher = threading.Thread(target=watch)
