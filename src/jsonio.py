@@ -82,7 +82,11 @@ def snakify(value: Any, where: str = "") -> Any:
         out = {}
         for key, item in value.items():
             _check_text(key, where or "body", "keys ")
-            out[snake_case(key)] = snakify(item, f"{where}.{key}" if where else key)
+            name = snake_case(key)
+            if name in out:
+                # `firstName` and `first_name` (or `FirstName`) are one field: which should win is unclear.
+                raise BadRequest(f"{f'{where}.{key}' if where else key}: the same field is given twice")
+            out[name] = snakify(item, f"{where}.{key}" if where else key)
         return out
     if isinstance(value, list):
         return [snakify(item, f"{where}[{i}]") for i, item in enumerate(value)]

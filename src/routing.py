@@ -264,7 +264,10 @@ class Router:
             key = snake_case(name)
             inputs[key] = snakify(values if entry.binding.wants_list(key) else values[-1], name)
         for name, value in path_parameters.items():
-            inputs[snake_case(name)] = snakify(value, name)
+            key = snake_case(name)
+            if key in inputs:
+                raise BadRequest(f"{name}: given in the path, so it cannot be a query parameter too")
+            inputs[key] = snakify(value, name)
         raw = event.get("body")
         if raw:
             content_type = _header(event.get("headers"), "content-type")

@@ -188,3 +188,17 @@ def test_direct_invokes_answer_data_or_an_error_envelope():
         "error": {"status": 400, "message": "studentId: is required"}
     }
     assert lambda_function.handler({"something": "else"}, None)["error"]["status"] == 400
+
+
+def test_a_path_parameter_repeated_in_the_query_is_a_400_not_silently_ignored():
+    status, error = rest("GET", "/students/1", query="studentId=2")
+    assert status == 400 and error["message"].startswith("studentId: given in the path")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ['{"firstName": "a", "first_name": "b", "lastName": "x"}', '{"firstName": "a", "FirstName": "b", "lastName": "x"}'],
+)
+def test_one_field_spelled_two_ways_is_a_400(raw):
+    status, error = rest("POST", "/students", raw=raw)
+    assert status == 400 and "the same field is given twice" in error["message"]
