@@ -75,6 +75,9 @@ class Config:
     db_security_group_id: str | None = None
     db_sslmode: str = "require"
     db_connect_timeout: int = 5
+    # Extra seconds to retry connecting with backoff: an Aurora Serverless cluster resuming from a
+    # pause takes about 15 s to accept connections.
+    db_connect_retry_seconds: float = 0.0
     db_statement_timeout_ms: int | None = 10000
     db_idle_session_timeout_ms: int | None = 300000
     db_min_capacity: float = 0
@@ -142,6 +145,7 @@ SETTINGS: dict[str, str] = {
     "dbSecurityGroupId": "DB_SECURITY_GROUP_ID",
     "dbSslmode": "DB_SSLMODE",
     "dbConnectTimeout": "DB_CONNECT_TIMEOUT",
+    "dbConnectRetrySeconds": "DB_CONNECT_RETRY_SECONDS",
     "dbStatementTimeoutMs": "DB_STATEMENT_TIMEOUT_MS",
     "dbIdleSessionTimeoutMs": "DB_IDLE_SESSION_TIMEOUT_MS",
     "dbMinCapacity": "DB_MIN_CAPACITY",
@@ -341,6 +345,14 @@ def _validate(c: Config) -> list[str]:
         "dbSslmode: a libpq sslmode",
     )
     check(c.db_connect_timeout >= 1, "dbConnectTimeout >= 1")
+    check(c.db_connect_retry_seconds >= 0, "dbConnectRetrySeconds >= 0")
+    # Connecting must fit inside the function's timeout, or a slow database ends in a Lambda timeout
+    # (API Gateway's 502) instead of the function's own 503.
+    check(
+        c.db_connect_timeout + c.db_connect_retry_seconds < c.timeout_seconds,
+        f"dbConnectTimeout + dbConnectRetrySeconds ({c.db_connect_timeout} + {c.db_connect_retry_seconds:g} s) "
+        f"must be less than timeoutSeconds ({c.timeout_seconds} s)",
+    )
     check(
         0 <= c.db_min_capacity <= c.db_max_capacity <= 256,
         "0 <= dbMinCapacity <= dbMaxCapacity <= 256",

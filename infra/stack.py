@@ -97,6 +97,7 @@ def _function(stack: cdk.Stack, config: Config, network: Network, database: Data
         "DB_PORT": str(database.port),
         "DB_SSLMODE": config.db_sslmode,
         "DB_CONNECT_TIMEOUT": str(config.db_connect_timeout),
+        "DB_CONNECT_RETRY_SECONDS": f"{config.db_connect_retry_seconds:g}",
         "DB_APPLICATION_NAME": config.stack_name,
     }
     if database.name:
