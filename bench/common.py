@@ -1,0 +1,88 @@
+"""What every benchmark shares: a dedicated PostgreSQL, the Lambda module in-process, and medians."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from local.database import apply_migrations, apply_seed
+from local.embedded_pg import EmbeddedPostgres, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+SRC = ROOT / "src"
+# Variables the runtime reads; cleared so the bench measures exactly the configuration it sets.
+_RUNTIME_VARIABLES = ("DB_SECRET_ARN", "DB_HOST", "DB_PORT", "DB_NAME", "DB_SSLMODE", "DB_APPLICATION_NAME")
+
+
+@contextmanager
+def bench_database(**settings: str) -> Iterator[EmbeddedPostgres]:
+    """A PostgreSQL of the bench's own, in a short temporary path (unix sockets need one), schema and seed applied."""
+    base = Path(tempfile.mkdtemp(prefix="bench-", dir="/tmp"))
+    base.chmod(0o755)
+    # fsync off: the bench measures our overhead, not the disk's flush latency (which would hide it).
+    server = EmbeddedPostgres(base / "pg", free_port(), settings={"fsync": "off", **settings})
+    try:
+        server.init()
+        server.start()
+        apply_migrations(server.url)
+        apply_seed(server.url)
+        yield server
+    finally:
+        server.stop("immediate")
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def socket_url(server: EmbeddedPostgres) -> str:
+    """The unix-socket URL; the bench's paths are short, so there always is one."""
+    url = server.socket_url
+    if url is None:
+        raise RuntimeError(f"socket path too long under {server.datadir}")
+    return url
+
+
+def lambda_module(database_url: str) -> Any:
+    """`lambda_function`, imported in this process and pointed at `database_url`, with no cached connection."""
+    if str(SRC) not in sys.path:
+        sys.path.insert(0, str(SRC))
+    for name in _RUNTIME_VARIABLES:
+        os.environ.pop(name, None)
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    import config
+    import db_utils
+    import lambda_function
+
+    db_utils.close_connection()
+    config.database_settings.cache_clear()
+    return lambda_function
+
+
+def time_calls(fn: Callable[[], Any], iterations: int) -> list[float]:
+    """Per-call wall times in seconds."""
+    times = []
+    clock = time.perf_counter
+    for _ in range(iterations):
+        start = clock()
+        fn()
+        times.append(clock() - start)
+    return times
+
+
+def interleaved_medians(subjects: dict[str, Callable[[], Any]], iterations: int, rounds: int = 10) -> dict[str, float]:
+    """Median per-call time of each subject, run in alternating blocks so machine noise hits all alike."""
+    for fn in subjects.values():
+        time_calls(fn, max(10, iterations // rounds))  # warm up: connections, caches, branch predictors
+    samples: dict[str, list[float]] = {name: [] for name in subjects}
+    per_round = max(1, iterations // rounds)
+    for _ in range(rounds):
+        for name, fn in subjects.items():
+            samples[name] += time_calls(fn, per_round)
+    return {name: statistics.median(values) for name, values in samples.items()}

@@ -1,0 +1,155 @@
+"""`make bench`: every benchmark of issue 5, printed as a table and written to bench/results.json.
+
+    python -m bench.run            the full suite (several minutes: 1M rows, 10 s of wrk, 6 synths)
+    python -m bench.run --quick    a few iterations of each, no build/synth (the smoke test's mode)
+
+Each ratio is measured against its baseline in the same run, on the same database: an embedded
+PostgreSQL of the bench's own, reached over its unix socket, as close to the Lambda's one round
+trip as this machine allows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import cold, infra, pages, roundtrips, serve, warm
+from bench.common import ROOT, bench_database, socket_url
+
+RESULTS = ROOT / "bench" / "results.json"
+
+# key -> (target as text, check); None: reported, no hard target.
+TARGETS: dict[str, tuple[str, Any]] = {
+    "warm_read_ratio": ("<= 1.6", lambda v: v <= 1.6),
+    "warm_write_ratio": ("<= 1.3", lambda v: v <= 1.3),
+    "lesson_ratio": ("<= 0.6", lambda v: v <= 0.6),
+    "round_trips_read": ("1", lambda v: v == 1),
+    "round_trips_write": ("<= 3", lambda v: v <= 3),
+    "cold_import_ratio": ("<= 1.2", lambda v: v <= 1.2),
+    "boto3_loaded_without_secret": ("false", lambda v: v is False),
+    "package_zip_bytes": ("<= 5.5 MB", lambda v: v <= 5.5e6),
+    "serve_rps": (">= 2000 (aim)", lambda v: v >= 2000),
+    "serve_p99_ms": ("<= 15 (aim)", lambda v: v <= 15),
+    "synth_ratio_300_vs_3": ("<= 2.0", lambda v: v <= 2.0),
+    "lambda_permissions_300": ("<= 2", lambda v: v <= 2),
+    "resources_300": ("<= 500", lambda v: v <= 500),
+    "list_page_ratio_1m_vs_1k": ("<= 1.5", lambda v: v <= 1.5),
+}
+KEYS = tuple(TARGETS)
+
+
+def _step(name: str, notes: list[str]) -> float:
+    print(f"... {name}", file=sys.stderr, flush=True)
+    notes.append(name)
+    return time.perf_counter()
+
+
+def run(quick: bool) -> tuple[dict[str, Any], list[str]]:
+    """Measure every key; returns the results and lines of context (baseline times, statements, errors)."""
+    results: dict[str, Any] = dict.fromkeys(KEYS)
+    context: list[str] = []
+    steps: list[str] = []
+    iterations = 200 if quick else 5000
+
+    _step("round trips (log_statement=all)", steps)
+    rt = roundtrips.measure()
+    results.update({k: rt[k] for k in ("round_trips_read", "round_trips_write")})
+    context.append(f"statements: GET {rt['_statements']['read']}  POST {rt['_statements']['write']}")
+
+    _step("cold import", steps)
+    imp = cold.import_ratio(3 if quick else 30)
+    results["cold_import_ratio"] = imp["cold_import_ratio"]
+    context.append(
+        f"cold import: lambda_function {imp['_ms']['lambda_function']:.0f} ms, "
+        f"psycopg2 + Powertools Logger {imp['_ms']['dependencies']:.0f} ms (whole fresh process, medians)"
+    )
+
+    with bench_database() as server:
+        url = socket_url(server)
+        _step("boto3 probe", steps)
+        results["boto3_loaded_without_secret"] = cold.boto3_loaded(url)
+
+        _step("warm handler against raw psycopg2", steps)
+        w = warm.measure(url, iterations)
+        results.update({k: w[k] for k in ("warm_read_ratio", "warm_write_ratio", "lesson_ratio")})
+        us = w["_us"]
+        context.append(
+            "warm medians (µs): "
+            f"handler GET {us['handler_read']}, raw SELECT {us['raw_select']}, lesson {us['lesson_select']}; "
+            f"handler POST {us['handler_write']}, raw BEGIN+INSERT+COMMIT {us['raw_insert']}"
+        )
+
+        _step("local server under wrk", steps)
+        s = serve.measure(url, workers=2, seconds=2 if quick else 10)
+        results.update({k: s[k] for k in ("serve_rps", "serve_p99_ms")})
+        context.append(f"wrk errors (socket + non-2xx): {s.get('_errors', s.get('_note'))}")
+
+        small, large = (1_000, 20_000) if quick else (1_000, 1_000_000)
+        _step(f"first page with {large:,} rows against {small:,}", steps)
+        pg = pages.measure(server, small, large, 100 if quick else 2000)
+        results["list_page_ratio_1m_vs_1k"] = pg["list_page_ratio_1m_vs_1k"]
+        context.append(
+            f"first page (µs): {small:,} rows {pg['_us']['small']:.0f}, {large:,} rows {pg['_us']['large']:.0f}"
+        )
+
+    if quick:
+        context.append("quick mode: no make build and no synth (package and synth keys are null)")
+    else:
+        _step("make build", steps)
+        results["package_zip_bytes"] = infra.package_zip_bytes()
+        _step("synth: 300 routes against the sample", steps)
+        sy = infra.synth_scale(3)
+        results.update({k: sy[k] for k in ("synth_ratio_300_vs_3", "lambda_permissions_300", "resources_300")})
+        context.append(
+            f"synth medians (s): sample ({sy['_sample_routes']} REST routes) {sy['_s']['sample']}, "
+            f"300 routes {sy['_s']['large']}; OpenAPI operations in the 300-route API: {sy['_operations_300']}"
+        )
+    return results, context
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def table(results: dict[str, Any]) -> str:
+    """The results as a Markdown table (what docs/performance.md shows)."""
+    rows = ["| key | measured | target | met |", "|---|---|---|---|"]
+    for key, (target, check) in TARGETS.items():
+        value = results[key]
+        met = "-" if value is None else ("yes" if check(value) else "no")
+        rows.append(f"| `{key}` | {_shown(value)} | {target} | {met} |")
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="few iterations, no build or synth")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the JSON results")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    results, context = run(args.quick)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+    print()
+    for line in context:
+        print(f"- {line}")
+    print(
+        f"- {platform.python_implementation()} {platform.python_version()}, {platform.machine()}, "
+        f"bench took {time.perf_counter() - started:.0f} s; results in {args.out}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""Warm in-process cost of the handler against raw psycopg2 doing the same statements on the same database."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import psycopg2
+
+from bench.common import interleaved_medians, lambda_module
+from local.events import LambdaContext, rest_v1_event
+
+_JSON = [("content-type", "application/json")]
+_NEW_STUDENT = {"firstName": "Bench", "lastName": "Mark", "status": "enrolled"}
+
+
+def get_event(student_id: int) -> dict[str, Any]:
+    """REST v1 event for GET /students/{id}, as API Gateway sends it."""
+    return rest_v1_event(
+        "GET",
+        f"/students/{student_id}",
+        "",
+        [],
+        b"",
+        resource="/students/{studentId}",
+        path_parameters={"studentId": str(student_id)},
+    )
+
+
+def post_event() -> dict[str, Any]:
+    """REST v1 event for POST /students with a JSON body."""
+    return rest_v1_event("POST", "/students", "", _JSON, json.dumps(_NEW_STUDENT).encode(), resource="/students")
+
+
+def list_event(limit: int = 50) -> dict[str, Any]:
+    """REST v1 event for GET /students?limit=N (the first page)."""
+    return rest_v1_event("GET", "/students", f"limit={limit}", [], b"", resource="/students")
+
+
+def _expect(status: int, result: dict[str, Any]) -> None:
+    if result.get("statusCode") != status:
+        raise RuntimeError(f"handler answered {result.get('statusCode')}: {result.get('body')}")
+
+
+def measure(database_url: str, iterations: int) -> dict[str, float]:
+    """warm_read_ratio, warm_write_ratio and lesson_ratio, each against its baseline in the same run."""
+    module = lambda_module(database_url)
+    import sql
+
+    context = LambdaContext()
+    read, write = get_event(1), post_event()
+    _expect(200, module.handler(read, context))
+    _expect(201, module.handler(write, context))
+
+    raw = psycopg2.connect(database_url)
+    raw.autocommit = True
+    raw_tx = psycopg2.connect(database_url)
+    lesson = psycopg2.connect(database_url)
+    insert_args = {
+        "student_uuid": None,
+        "first_name": "Bench",
+        "last_name": "Mark",
+        "status": "enrolled",
+        "program_id": None,
+        "active": None,
+    }
+
+    def raw_select() -> None:
+        with raw.cursor() as cur:
+            cur.execute(sql.GET_STUDENT, {"student_id": 1})
+            cur.fetchone()
+
+    def raw_insert() -> None:
+        # psycopg2 opens the transaction itself: BEGIN, INSERT ... RETURNING, COMMIT.
+        with raw_tx.cursor() as cur:
+            cur.execute(sql.INSERT_STUDENT, insert_args)
+            cur.fetchone()
+        raw_tx.commit()
+
+    def lesson_select() -> None:
+        # The pattern this project grew from: cached connection, commit, then reset() (DISCARD ALL).
+        # Tuple rows, so the baseline is only the protocol's cost and no Python of ours.
+        try:
+            with lesson.cursor() as cur:
+                cur.execute(sql.GET_STUDENT, {"student_id": 1})
+                cur.fetchone()
+            lesson.commit()
+        finally:
+            lesson.reset()
+
+    try:
+        medians = interleaved_medians(
+            {
+                "handler_read": lambda: module.handler(read, context),
+                "raw_select": raw_select,
+                "lesson_select": lesson_select,
+            },
+            iterations,
+        )
+        medians |= interleaved_medians(
+            {"handler_write": lambda: module.handler(write, context), "raw_insert": raw_insert},
+            iterations,
+        )
+    finally:
+        for conn in (raw, raw_tx, lesson):
+            conn.close()
+    return {
+        "warm_read_ratio": medians["handler_read"] / medians["raw_select"],
+        "warm_write_ratio": medians["handler_write"] / medians["raw_insert"],
+        "lesson_ratio": medians["handler_read"] / medians["lesson_select"],
+        "_us": {name: round(value * 1e6, 1) for name, value in medians.items()},
+    }
