@@ -85,7 +85,8 @@ def run(quick: bool) -> tuple[dict[str, Any], list[str]]:
         )
 
         _step("local server under wrk", steps)
-        s = serve.measure(url, workers=2, seconds=2 if quick else 10)
+        # 4 workers: what `make serve` starts by default (WORKERS=4).
+        s = serve.measure(url, workers=4, seconds=2 if quick else 10)
         results.update({k: s[k] for k in ("serve_rps", "serve_p99_ms")})
         context.append(f"wrk errors (socket + non-2xx): {s.get('_errors', s.get('_note'))}")
 
