@@ -106,6 +106,9 @@ def _function(stack: cdk.Stack, config: Config, network: Network, database: Data
         environment["DB_STATEMENT_TIMEOUT_MS"] = str(config.db_statement_timeout_ms)
     if config.db_idle_session_timeout_ms is not None:
         environment["DB_IDLE_SESSION_TIMEOUT_MS"] = str(config.db_idle_session_timeout_ms)
+    if config.cors_origins and config.api_type == "rest":
+        # An HTTP API adds CORS headers itself; a REST proxy integration leaves it to the function.
+        environment["CORS_ALLOW_ORIGIN"] = config.cors_origins[0]
 
     function = lambda_.Function(
         stack,

@@ -92,3 +92,14 @@ def parse_database_settings(env: dict[str, str]) -> DatabaseSettings:
 def database_settings() -> DatabaseSettings:
     """The settings of this execution environment, read once (tests call `cache_clear()`)."""
     return parse_database_settings(dict(os.environ))
+
+
+@lru_cache(maxsize=1)
+def response_headers() -> dict[str, str]:
+    """Headers on every REST answer: with CORS_ALLOW_ORIGIN, browsers on that origin may read them.
+
+    A REST API (v1) with a proxy integration passes the function's headers through as they are, so the
+    function must send the CORS header itself; the stack sets the variable when `corsOrigins` is given.
+    """
+    origin = os.environ.get("CORS_ALLOW_ORIGIN", "").strip()
+    return {"Access-Control-Allow-Origin": origin} if origin else {}

@@ -24,6 +24,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from binding import Binding
+from config import response_headers
 from errors import (
     ApiError,
     BadRequest,
@@ -92,6 +93,9 @@ def _outermost(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def _proxy_response(status: int, body: str, headers: dict[str, str], http_api: bool) -> dict[str, Any]:
     """The answer API Gateway expects: `multiValueHeaders` for REST (v1), `headers` and `cookies` for HTTP APIs (v2)."""
+    extra = response_headers()
+    if extra:
+        headers = {**headers, **extra}
     if http_api:
         return {"statusCode": status, "body": body, "isBase64Encoded": False, "headers": headers, "cookies": []}
     return {

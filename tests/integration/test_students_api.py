@@ -202,3 +202,21 @@ def test_a_path_parameter_repeated_in_the_query_is_a_400_not_silently_ignored():
 def test_one_field_spelled_two_ways_is_a_400(raw):
     status, error = rest("POST", "/students", raw=raw)
     assert status == 400 and "the same field is given twice" in error["message"]
+
+
+def test_cors_allow_origin_is_sent_on_every_rest_answer_when_configured(monkeypatch):
+    import config
+
+    monkeypatch.setenv("CORS_ALLOW_ORIGIN", "https://app.example")
+    config.response_headers.cache_clear()
+    try:
+        for method, path in (("GET", "/students/1"), ("GET", "/nowhere"), ("PATCH", "/students/1")):
+            response = lambda_function.handler(rest_v1_event(method, path, "", [], b""), None)
+            assert response["multiValueHeaders"]["Access-Control-Allow-Origin"] == ["https://app.example"]
+    finally:
+        monkeypatch.delenv("CORS_ALLOW_ORIGIN")
+        config.response_headers.cache_clear()
+    assert (
+        "Access-Control-Allow-Origin"
+        not in lambda_function.handler(rest_v1_event("GET", "/students/1", "", [], b""), None)["multiValueHeaders"]
+    )
