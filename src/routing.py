@@ -120,12 +120,24 @@ def _header(headers: Any, name: str) -> str | None:
     return found
 
 
-def _query_parameters(event: dict, http_api: bool) -> dict[str, list[str]]:
-    """Query parameters as lists, read as Powertools reads them (v2 and lone v1 values split on commas)."""
-    single = {name: value.split(",") for name, value in (event.get("queryStringParameters") or {}).items()}
-    if http_api:
-        return single
-    return {**single, **(event.get("multiValueQueryStringParameters") or {})}
+def _query_inputs(event: dict, http_api: bool, wants_list: Callable[[str], bool]) -> dict[str, Any]:
+    """Query parameters by snake_case name: a list for `list[...]` parameters, else the value as sent.
+
+    A REST API (v1) gives every value in `multiValueQueryStringParameters` and the last one in
+    `queryStringParameters`; an HTTP API (v2) joins repeated values with commas, so only a list
+    parameter is split on them (`?name=Smith,John` stays one value).
+    """
+    single = event.get("queryStringParameters") or {}
+    multi = {} if http_api else (event.get("multiValueQueryStringParameters") or {})
+    inputs: dict[str, Any] = {}
+    for name in dict.fromkeys([*single, *multi]):
+        key = snake_case(name)
+        if wants_list(key):
+            value: Any = multi.get(name) or single[name].split(",")
+        else:
+            value = single[name] if name in single else multi[name][-1]
+        inputs[key] = snakify(value, name)
+    return inputs
 
 
 def _log_failure(exc: BaseException, route: str) -> None:
@@ -263,10 +275,7 @@ class Router:
     @staticmethod
     def _call_rest(route: RestRoute, path_parameters: dict[str, str], event: dict, http_api: bool) -> dict[str, Any]:
         entry = route.entry
-        inputs: dict[str, Any] = {}
-        for name, values in _query_parameters(event, http_api).items():
-            key = snake_case(name)
-            inputs[key] = snakify(values if entry.binding.wants_list(key) else values[-1], name)
+        inputs = _query_inputs(event, http_api, entry.binding.wants_list)
         for name, value in path_parameters.items():
             key = snake_case(name)
             if key in inputs:
