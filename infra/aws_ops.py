@@ -169,15 +169,20 @@ def main(argv: list[str] | None = None) -> int:
             event = event_path(args.event)
             return invoke(args.function or outputs["FunctionName"], event)
         return tail(args.log_group or outputs["LogGroupName"], args.since, not args.no_follow)
-    except OpsError as exc:
+    except Exception as exc:
+        return report_aws_error(exc)
+
+
+def report_aws_error(exc: Exception) -> int:
+    """Print an AWS-facing command's failure as one line and return exit code 2; re-raise our own bugs."""
+    if isinstance(exc, OpsError):
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except Exception as exc:
-        # botocore's exceptions, without importing botocore at module level
-        if type(exc).__module__.startswith("botocore"):
-            print(f"error: {_explain(exc)}", file=sys.stderr)
-            return 2
-        raise
+    # botocore's exceptions, recognised without importing botocore at module level
+    if type(exc).__module__.startswith("botocore"):
+        print(f"error: {_explain(exc)}", file=sys.stderr)
+        return 2
+    raise exc
 
 
 if __name__ == "__main__":

@@ -82,18 +82,12 @@ def main(argv: list[str] | None = None) -> int:
         return migrate_local()
     if os.environ.get("REGION"):
         os.environ.setdefault("AWS_REGION", os.environ["REGION"])
-    from infra.aws_ops import OpsError
+    from infra.aws_ops import report_aws_error
 
     try:
         return migrate_stage(args.stage, function_name=args.function, service=args.service)
-    except OpsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     except Exception as exc:
-        if type(exc).__module__.startswith("botocore"):
-            print(f"error: AWS refused or could not be reached: {type(exc).__name__}: {exc}", file=sys.stderr)
-            return 2
-        raise
+        return report_aws_error(exc)
 
 
 if __name__ == "__main__":
