@@ -2,7 +2,7 @@
 """CDK entry point: read the routes of src/lambda_function.py (without importing it) and build the stack.
 
 Configuration comes from cdk.json context, `-c key=value` and environment variables; see
-infra/config.py and docs/deploy.md.
+infra/config.py and the README (Deploy).
 """
 
 import os

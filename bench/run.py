@@ -124,7 +124,7 @@ def _shown(value: Any) -> str:
 
 
 def table(results: dict[str, Any]) -> str:
-    """The results as a Markdown table (what docs/performance.md shows)."""
+    """The results as a Markdown table (what the README's Performance section shows)."""
     rows = ["| key | measured | target | met |", "|---|---|---|---|"]
     for key, (target, check) in TARGETS.items():
         value = results[key]

@@ -45,7 +45,7 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Config:
-    """The validated settings the stack is built from (see docs/deploy.md for each)."""
+    """The validated settings the stack is built from (see the README, Deploy, for each)."""
 
     stage: str = "dev"
     region: str | None = None

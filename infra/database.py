@@ -151,7 +151,7 @@ class Database(Construct):
         Annotations.of(self).add_warning_v2(
             "infra:placeholder-database",
             "no database configured: placeholder host and secret; set createDatabase=true,"
-            " dbStackName, or dbSecretArn + dbHost (docs/deploy.md)",
+            " dbStackName, or dbSecretArn + dbHost (README, Deploy)",
         )
         arn = Stack.of(self).format_arn(
             service="secretsmanager",

@@ -3,7 +3,7 @@
 GraphQL goes through Powertools' AppSyncResolver. REST events are matched and answered here: the
 same proxy responses Powertools' REST resolver builds, without its per-request data classes and
 middleware chain, which cost more than everything else a warm request does besides the database
-(see docs/performance.md). This module adds one function serving three event sources with the same
+(see README, Performance). This module adds one function serving three event sources with the same
 inputs (see binding.py), 405 for a known path with the wrong method, camelCase JSON out, and errors
 that never show a stack trace or SQL.
 """
