@@ -233,3 +233,11 @@ def test_a_query_value_with_commas_reaches_the_function_whole_from_v1_and_v2():
     assert _query_inputs(v2, True, wants_list) == {"name": "Smith,John"}
     status, error = rest("GET", "/students", query="cursor=a,b")
     assert status == 400 and error["message"].startswith("cursor: invalid")
+
+
+def test_direct_routes_such_as_migrate_cannot_be_reached_through_an_api_event():
+    assert rest("POST", "/migrate")[0] == 404
+    status, error = rest("POST", "/students", {"route": "migrate", "args": {}})
+    assert status == 400 and error["message"] == "route: unknown field"
+    with pytest.raises(Exception, match=r"no resolver for GraphQL field Mutation\.migrate"):
+        lambda_function.handler(appsync_event("Mutation", "migrate", {}), None)
