@@ -35,15 +35,23 @@ def build(
     if arch not in PLATFORMS:
         raise ValueError(f"arch must be one of {', '.join(PLATFORMS)}, got {arch!r}")
     package = out / "package"
+    _progress(f"[1/3] copying {src.name}/ to {package}")
     shutil.rmtree(package, ignore_errors=True)
     shutil.copytree(src, package, ignore=_ignore)
+    _progress(f"[2/3] installing {src.name}/requirements.txt for {PLATFORMS[arch]}, Python {PYTHON_VERSION} (pip)")
     _install_requirements(src / "requirements.txt", package, arch, wheel_cache)
     for name in os.listdir(package):
         if name.split("-")[0].lower() in RUNTIME_PROVIDED:
             shutil.rmtree(package / name, ignore_errors=True)
     for cache in list(package.rglob("__pycache__")):
         shutil.rmtree(cache, ignore_errors=True)
+    _progress(f"[3/3] zipping to {out / 'lambda.zip'}")
     return _zip(package, out / "lambda.zip")
+
+
+def _progress(step: str) -> None:
+    """One line per long step, so a slow pip download does not look like a hang."""
+    print(step, file=sys.stderr, flush=True)
 
 
 def _ignore(directory: str, names: list[str]) -> set[str]:
