@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.config import RETENTION_NAMES, Config
+from infra.config import Config
+from infra.log_groups import retained_log_group
 from infra.nag import acknowledge
 from infra.openapi import build_openapi
 from infra.routes import RestRoute
@@ -44,12 +44,7 @@ class Api(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        self.access_logs = logs.LogGroup(
-            self,
-            "AccessLogs",
-            retention=logs.RetentionDays[RETENTION_NAMES[config.log_retention_days]],
-            removal_policy=RemovalPolicy.DESTROY,
-        )
+        self.access_logs = retained_log_group(self, "AccessLogs", config)
         uri = (
             f"arn:{stack.partition}:apigateway:{stack.region}:lambda:path/2015-03-31/functions/"
             f"{function.function_arn}/invocations"

@@ -21,9 +21,6 @@ from aws_cdk import (
     aws_ec2 as ec2,
 )
 from aws_cdk import (
-    aws_logs as logs,
-)
-from aws_cdk import (
     aws_rds as rds,
 )
 from aws_cdk import (
@@ -31,7 +28,8 @@ from aws_cdk import (
 )
 from constructs import Construct
 
-from infra.config import RETENTION_NAMES, Config
+from infra.config import Config
+from infra.log_groups import retained_log_group
 from infra.nag import acknowledge
 from infra.network import Network
 
@@ -66,13 +64,7 @@ class Database(Construct):
         self.name = config.db_name or "app"
         identifier = f"{config.stack_name}-db".lower()
         # Created before the cluster so RDS writes into a group that has a retention.
-        log_group = logs.LogGroup(
-            self,
-            "PostgresqlLogs",
-            log_group_name=f"/aws/rds/cluster/{identifier}/postgresql",
-            retention=logs.RetentionDays[RETENTION_NAMES[config.log_retention_days]],
-            removal_policy=RemovalPolicy.DESTROY,
-        )
+        log_group = retained_log_group(self, "PostgresqlLogs", config, f"/aws/rds/cluster/{identifier}/postgresql")
         cluster = rds.DatabaseCluster(
             self,
             "Cluster",

@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_appsync as appsync
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.config import RETENTION_NAMES, Config
+from infra.config import Config
+from infra.log_groups import retained_log_group
 from infra.nag import acknowledge
 from infra.routes import GraphqlRoute, RouteError
 
@@ -75,13 +75,7 @@ class GraphqlApi(Construct):
         )
         # AppSync writes here; created by us so it has a retention and goes away with the stack.
         # (The L2 `log_config` would add a log-retention custom resource with a wildcard role.)
-        log_group = logs.LogGroup(
-            self,
-            "Logs",
-            log_group_name=f"/aws/appsync/apis/{api.api_id}",
-            retention=logs.RetentionDays[RETENTION_NAMES[config.log_retention_days]],
-            removal_policy=RemovalPolicy.DESTROY,
-        )
+        log_group = retained_log_group(self, "Logs", config, f"/aws/appsync/apis/{api.api_id}")
         log_role = iam.Role(
             self,
             "LogRole",

@@ -5,16 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import aws_cdk as cdk
-from aws_cdk import Annotations, Duration, RemovalPolicy
+from aws_cdk import Annotations, Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.api import Api
-from infra.config import RETENTION_NAMES, Config
+from infra.config import Config
 from infra.database import Database
 from infra.graphql import GraphqlApi, check_routes_in_schema
+from infra.log_groups import retained_log_group
 from infra.nag import acknowledge
 from infra.network import Network
 from infra.routes import Routes
@@ -59,12 +59,7 @@ class ApiStack(cdk.Stack):
 
 
 def _function(stack: cdk.Stack, config: Config, network: Network, database: Database) -> lambda_.Function:
-    log_group = logs.LogGroup(
-        stack,
-        "FunctionLogs",
-        retention=logs.RetentionDays[RETENTION_NAMES[config.log_retention_days]],
-        removal_policy=RemovalPolicy.DESTROY,
-    )
+    log_group = retained_log_group(stack, "FunctionLogs", config)
     # Our own role instead of the AWS managed ones, so every permission is visible here.
     role = iam.Role(
         stack,
