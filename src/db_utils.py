@@ -166,12 +166,8 @@ def get_connection() -> tuple[TrackedConnection, bool]:
     if _connection is not None and not _connection.closed:
         return _connection, True
     try:
-        settings = database_settings()
-    except ConfigError as exc:
-        logger.error("database is not configured", extra={"reason": str(exc)})
-        raise InternalError() from exc
-    try:
-        _connection = _open(settings)
+        # Both can find the configuration wanting: the settings, and the secret (no host).
+        _connection = _open(database_settings())
     except ConfigError as exc:
         logger.error("database is not configured", extra={"reason": str(exc)})
         raise InternalError() from exc

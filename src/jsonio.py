@@ -40,17 +40,8 @@ def snake_case(name: str) -> str:
     return converted
 
 
-def camelize(value: Any) -> Any:
-    """Return `value` with every dict key camelCased, for output."""
-    if isinstance(value, dict):
-        return {camel_case(k) if isinstance(k, str) else k: camelize(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [camelize(v) for v in value]
-    return value
-
-
 def _outgoing(value: Any) -> Any:
-    """camelize, and encode the usual column types on the way: the encoder's `default` callback costs more."""
+    """camelCase every key, and encode the usual column types on the way: the encoder's `default` costs more."""
     if isinstance(value, dict):
         # Inlined cache lookup and no call per scalar: this runs for every column of every row.
         cache, leaf = _to_camel, _LEAF_ENCODERS
@@ -105,13 +96,10 @@ _LEAF_ENCODERS: dict[type, Any] = {
 
 
 def _encode(value: Any) -> Any:
-    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, decimal.Decimal):
-        # A string keeps every digit; a float would not (money, numeric(38,10)).
-        return str(value)
+    """The encoder's fallback: subclasses of the leaf types, and the rarer types."""
+    for kind, encode in _LEAF_ENCODERS.items():
+        if isinstance(value, kind):
+            return encode(value)
     if isinstance(value, datetime.timedelta):
         return value.total_seconds()
     if isinstance(value, (bytes, bytearray, memoryview)):

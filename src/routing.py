@@ -162,7 +162,7 @@ class Router:
         self._rest: list[RestRoute] = []
         self._graphql: dict[tuple[str, str], Entry] = {}
         self._direct: dict[str, Entry] = {}
-        self._resolvers: dict[str, Any] = {}
+        self._appsync: Any = None
         self._rest_by_method: dict[str, list[RestRoute]] = {}
         self._frozen = False
 
@@ -239,7 +239,7 @@ class Router:
     def _freeze(self) -> None:
         for entry in self._entries():
             entry.freeze()
-        self._resolvers.clear()
+        self._appsync = None
         # Paths without parameters are tried first, so `/students/me` wins over `/students/{studentId}`.
         self._rest_by_method = {}
         for route in sorted(self._rest, key=lambda r: "{" in r.path):
@@ -261,13 +261,14 @@ class Router:
                     return self._call_rest(route, found.groupdict(), event, http_api)
             allowed = sorted({r.method for r in self._rest if r.pattern.match(path)})
             if allowed:
-                message = MethodNotAllowed(f"method {method} not allowed on {path}", allowed).message
-                return _error_response(405, message, http_api, {"Allow": ", ".join(allowed)})
-            return _error_response(404, f"no route for {method} {path}", http_api)
+                raise MethodNotAllowed(f"method {method} not allowed on {path}", allowed)
+            raise NotFound(f"no route for {method} {path}")
         except ApiError as exc:
             if exc.status >= 500:
                 _log_failure(exc, f"{method} {path}")
-            return _error_response(exc.status, exc.message, http_api)
+            # One place turns every ApiError into an answer, so a route raising MethodNotAllowed gets Allow too.
+            headers = {"Allow": ", ".join(exc.allowed)} if isinstance(exc, MethodNotAllowed) else None
+            return _error_response(exc.status, exc.message, http_api, headers)
         except Exception as exc:
             _log_failure(exc, f"{method} {path}")
             return _error_response(500, InternalError().message, http_api)
@@ -292,7 +293,7 @@ class Router:
 
     # -- GraphQL ----------------------------------------------------------------------------------
     def _graphql_resolve(self, event: dict, context: Any) -> Any:
-        app = self._resolvers.get("graphql")
+        app = self._appsync
         if app is None:
             # Imported on the first GraphQL event only: a REST-only function never loads the event handler.
             from aws_lambda_powertools.event_handler import AppSyncResolver
@@ -300,7 +301,7 @@ class Router:
             app = AppSyncResolver()
             for (type_name, field_name), entry in self._graphql.items():
                 app.resolver(type_name=type_name, field_name=field_name)(self._graphql_endpoint(entry))
-            self._resolvers["graphql"] = app
+            self._appsync = app
         info = event["info"]
         key = (info.get("parentTypeName"), info.get("fieldName"))
         if key not in self._graphql:

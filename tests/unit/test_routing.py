@@ -55,3 +55,18 @@ def test_a_crashing_route_is_a_500_without_details():
         raise RuntimeError("SELECT secret FROM vault")
 
     assert router.handle({"route": "crash"}, None) == {"error": {"status": 500, "message": "internal error"}}
+
+
+def test_a_route_raising_method_not_allowed_answers_405_with_allow():
+    from errors import MethodNotAllowed
+    from local.events import rest_v1_event
+
+    router = Router()
+
+    @router.rest("POST", "/jobs/{jobId}/cancel")
+    def cancel(job_id: int):
+        raise MethodNotAllowed("job 1 is finished: only GET", ["GET"])
+
+    response = router.handle(rest_v1_event("POST", "/jobs/1/cancel", "", [], b""), None)
+    assert response["statusCode"] == 405
+    assert response["multiValueHeaders"]["Allow"] == ["GET"]
