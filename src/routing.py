@@ -259,7 +259,7 @@ class Router:
                 found = route.pattern.match(wanted)
                 if found:
                     return self._call_rest(route, found.groupdict(), event, http_api)
-            allowed = sorted({r.method for r in self._rest if r.pattern.match(path)})
+            allowed = sorted({r.method for r in self._rest if r.pattern.match(wanted)})
             if allowed:
                 raise MethodNotAllowed(f"method {method} not allowed on {path}", allowed)
             raise NotFound(f"no route for {method} {path}")

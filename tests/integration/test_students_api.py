@@ -241,3 +241,8 @@ def test_direct_routes_such_as_migrate_cannot_be_reached_through_an_api_event():
     assert status == 400 and error["message"] == "firstName: is required"  # a body, not a direct invoke
     with pytest.raises(Exception, match=r"no resolver for GraphQL field Mutation\.migrate"):
         lambda_function.handler(appsync_event("Mutation", "migrate", {}), None)
+
+
+def test_a_trailing_slash_is_matched_alike_for_the_route_and_for_405():
+    assert rest("GET", "/students/1/")[0] == 200
+    assert rest("PATCH", "/students/1/")[0] == 405
