@@ -7,12 +7,10 @@ import re
 import shutil
 import subprocess
 import sys
-import time
-
-import requests
 
 from bench.common import ROOT
 from local.embedded_pg import free_port
+from local.process import stop_process, wait_until_answering
 
 _UNITS_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
@@ -48,25 +46,13 @@ def measure(database_url: str, workers: int, seconds: int) -> dict[str, object]:
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/students/1"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                # One request per worker would not guarantee each is warm; a short burst does.
-                if requests.get(url, timeout=10).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the local server did not start") from None
-                time.sleep(0.2)
+        # One request per worker would not guarantee each is warm; a short burst does.
+        wait_until_answering(server, url, accept=lambda response: response.status_code == 200)
         subprocess.run([wrk, "-t2", "-c8", "-d2s", url], check=True, capture_output=True)
         out = subprocess.run(
             [wrk, "-t2", "-c8", f"-d{seconds}s", "--latency", url], check=True, capture_output=True, text=True
         ).stdout
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_process(server)
     result = parse_wrk(out)
     return {"serve_rps": result["rps"], "serve_p99_ms": result["p99_ms"], "_errors": result["errors"]}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -11,9 +10,9 @@ from pathlib import Path
 from types import TracebackType
 
 import psycopg2
-import requests
 
 from local.embedded_pg import free_port
+from local.process import stop_process, wait_until_answering
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,27 +53,17 @@ class LocalServer:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"server exited:\n{self.log.read_text(errors='replace')[-2000:]}")
-            try:
-                requests.get(f"{self.base}/__ready", timeout=1)
-                return self
-            except requests.ConnectionError:
-                time.sleep(0.2)
-        raise RuntimeError("server did not start within 60 s")
+        try:
+            wait_until_answering(self._process, f"{self.base}/__ready")
+        except RuntimeError as exc:
+            self.stop()
+            raise RuntimeError(f"{exc}:\n{self.log.read_text(errors='replace')[-2000:]}") from None
+        return self
 
     def stop(self) -> None:
         """Stop gracefully (workers close their sockets), or kill after 20 s."""
-        if self._process is None or self._process.poll() is not None:
-            return
-        self._process.send_signal(signal.SIGTERM)
-        try:
-            self._process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait(timeout=10)
+        if self._process is not None:
+            stop_process(self._process)
 
     def alive(self) -> bool:
         """Whether the server process is still running (no crash)."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 import requests
 
 from local.embedded_pg import free_port
+from local.process import stop_process, wait_until_answering
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -33,25 +33,14 @@ def server(pg) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(f"{base}/students/1", timeout=2)
-                break
-            except requests.RequestException:
-                if process.poll() is not None:
-                    pytest.fail(f"server exited: {process.stdout.read()}")
-                if time.monotonic() > deadline:
-                    pytest.fail("server did not answer within 60 s")
-                time.sleep(0.2)
+        try:
+            wait_until_answering(process, f"{base}/students/1")
+        except RuntimeError as exc:
+            pytest.fail(f"{exc}: {process.stdout.read() if process.poll() is not None else ''}")
         yield base
     finally:
         # Whatever happened above, never leave the server and its workers behind.
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
 
 
 def test_get_students_returns_the_seed_as_json(server):

@@ -5,16 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg2
 import pytest
-import requests
 
 from local.embedded_pg import free_port
+from local.process import stop_process, wait_until_answering
 
 
 @pytest.fixture
@@ -46,24 +45,14 @@ def start_server(*args: str, env: dict[str, str], log: Path) -> tuple[subprocess
             stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"{base}/students/1", timeout=2)
-            return process, base
-        except requests.ConnectionError:
-            if process.poll() is not None:
-                break
-            time.sleep(0.2)
-    stop_server(process)
-    pytest.fail(f"server did not start:\n{log.read_text()}")
+    try:
+        wait_until_answering(process, f"{base}/students/1")
+    except RuntimeError as exc:
+        stop_server(process)
+        pytest.fail(f"server did not start ({exc}):\n{log.read_text()}")
+    return process, base
 
 
 def stop_server(process: subprocess.Popen) -> None:
     """SIGTERM, as Ctrl-C or a process manager would; the workers must go with it."""
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    stop_process(process, timeout=30)
