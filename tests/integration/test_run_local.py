@@ -14,10 +14,10 @@ ROOT = Path(__file__).resolve().parents[2]
 EVENTS = sorted(p.stem for p in (ROOT / "events").glob("*.json"))
 
 
-@pytest.mark.parametrize("name", EVENTS)
-def test_each_shipped_event_runs_and_prints_its_result(pg, name):
-    out = subprocess.run(
-        [sys.executable, "run_local.py", name],
+def run_local(pg, *args: str) -> subprocess.CompletedProcess:
+    """`python run_local.py ARGS` against the test database, as a developer would run it."""
+    return subprocess.run(
+        [sys.executable, "run_local.py", *args],
         cwd=ROOT,
         env={**os.environ, "DATABASE_URL": pg.url},
         capture_output=True,
@@ -25,6 +25,11 @@ def test_each_shipped_event_runs_and_prints_its_result(pg, name):
         timeout=60,
         check=False,
     )
+
+
+@pytest.mark.parametrize("name", EVENTS)
+def test_each_shipped_event_runs_and_prints_its_result(pg, name):
+    out = run_local(pg, name)
     assert out.returncode == 0, out.stderr
     assert f"--- event events/{name}.json" in out.stdout
     result = json.loads(out.stdout.split("--- result\n", 1)[1])
@@ -36,14 +41,6 @@ def test_each_shipped_event_runs_and_prints_its_result(pg, name):
 
 
 def test_an_unknown_event_name_lists_the_known_ones(pg):
-    out = subprocess.run(
-        [sys.executable, "run_local.py", "no_such_event"],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": pg.url},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    out = run_local(pg, "no_such_event")
     assert out.returncode == 2
     assert "get_student" in out.stdout

@@ -20,13 +20,18 @@ class Boom(RuntimeError):
     pass
 
 
+def insert_note(conn, text: str) -> dict:
+    """The write both decorator orders perform; they differ only in how their decorators are stacked."""
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO notes (text) VALUES (%s) RETURNING id, text", (text,))
+        return cur.fetchone()
+
+
 @router.rest("POST", "/notes/below")
 @router.direct("note_below")
 @transaction
 def write_note_transaction_below(conn, text: str, fail: bool = False) -> dict:
-    with conn.cursor() as cur:
-        cur.execute("INSERT INTO notes (text) VALUES (%s) RETURNING id, text", (text,))
-        row = cur.fetchone()
+    row = insert_note(conn, text)
     if fail:
         raise Boom("after the insert")
     return row
@@ -36,9 +41,7 @@ def write_note_transaction_below(conn, text: str, fail: bool = False) -> dict:
 @router.rest("POST", "/notes/above")
 @router.direct("note_above")
 def write_note_transaction_above(conn, text: str, fail: bool = False) -> dict:
-    with conn.cursor() as cur:
-        cur.execute("INSERT INTO notes (text) VALUES (%s) RETURNING id, text", (text,))
-        row = cur.fetchone()
+    row = insert_note(conn, text)
     if fail:
         raise NotFound("pretend the parent row is missing")
     return row
