@@ -36,13 +36,9 @@ def test_build_zip_leaves_out_boto3_botocore_tests_and_caches(package):
 
 
 @pytest.fixture
-def aws(monkeypatch):
+def aws(fake_aws):
     from moto import mock_aws
 
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws(config={"lambda": {"use_docker": False}}):
         yield
 

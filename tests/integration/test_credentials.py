@@ -33,11 +33,8 @@ def app_role(admin):
 
 
 @pytest.fixture
-def secret_env(lambda_env, monkeypatch, app_role):
+def secret_env(lambda_env, monkeypatch, app_role, fake_aws):
     monkeypatch.delenv("DATABASE_URL")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
         client = boto3.client("secretsmanager")
         arn = client.create_secret(
@@ -78,11 +75,8 @@ def test_a_wrong_password_that_did_not_rotate_is_a_503_without_a_retry_loop(secr
     assert "first-password" not in caplog.text and "nobody-knows" not in caplog.text
 
 
-def test_a_missing_secret_is_a_503_not_a_crash(lambda_env, monkeypatch):
+def test_a_missing_secret_is_a_503_not_a_crash(lambda_env, monkeypatch, fake_aws):
     monkeypatch.delenv("DATABASE_URL")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
         monkeypatch.setenv("DB_SECRET_ARN", "students/does-not-exist")
         answer = lambda_function.handler(direct_event("get_student", studentId=1), None)

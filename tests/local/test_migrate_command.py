@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import boto3
-import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
@@ -27,15 +26,6 @@ def test_make_migrate_applies_to_the_local_database_then_reports_up_to_date(empt
     assert "applied 1 migration(s)" in first.stdout and "0001_create_students.sql" in first.stdout
     again = subprocess.run(command, check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert again.returncode == 0 and "up to date" in again.stdout
-
-
-@pytest.fixture
-def aws(monkeypatch):
-    """Fake credentials and a region, so real boto3 clients can be built and stubbed offline."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
 
 
 def _stubbed(answer: dict, *, function_error: str | None = None) -> tuple[dict, list[Stubber]]:
@@ -70,7 +60,7 @@ def _stubbed(answer: dict, *, function_error: str | None = None) -> tuple[dict, 
     return {"cloudformation": cfn, "lambda": lam}, [cfn_stub, lam_stub]
 
 
-def test_migrate_for_a_stage_invokes_the_stacks_function_with_the_migrate_route(aws):
+def test_migrate_for_a_stage_invokes_the_stacks_function_with_the_migrate_route(fake_aws):
     clients, stubs = _stubbed({"data": {"applied": ["0002_add_email.sql"]}})
     out = io.StringIO()
     assert migrate_stage("dev", client=clients.__getitem__, out=out) == 0
@@ -79,21 +69,21 @@ def test_migrate_for_a_stage_invokes_the_stacks_function_with_the_migrate_route(
     assert "stage dev: applied 1 migration(s)" in out.getvalue() and "0002_add_email.sql" in out.getvalue()
 
 
-def test_migrate_for_a_stage_fails_when_a_migration_failed(aws):
+def test_migrate_for_a_stage_fails_when_a_migration_failed(fake_aws):
     clients, _ = _stubbed({"error": {"status": 500, "message": "migration 0002_x.sql failed and was rolled back"}})
     out = io.StringIO()
     assert migrate_stage("dev", client=clients.__getitem__, out=out) == 1
     assert "error: migration 0002_x.sql failed" in out.getvalue()
 
 
-def test_migrate_for_a_stage_fails_when_the_function_crashed(aws):
+def test_migrate_for_a_stage_fails_when_the_function_crashed(fake_aws):
     clients, _ = _stubbed({"errorMessage": "Task timed out"}, function_error="Unhandled")
     out = io.StringIO()
     assert migrate_stage("dev", client=clients.__getitem__, out=out) == 1
     assert "Unhandled" in out.getvalue()
 
 
-def test_boto3_clients_honour_aws_endpoint_url(aws, monkeypatch):
+def test_boto3_clients_honour_aws_endpoint_url(fake_aws, monkeypatch):
     from local.migrations import _boto3_client
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:5999")
