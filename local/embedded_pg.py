@@ -77,6 +77,8 @@ class EmbeddedPostgres:
         if self._as_root:
             entry = pg_utils.ensure_user_exists(_SYSTEM_USER)
             pg_utils.ensure_prefix_permissions(self.datadir)
+            # The binaries sit in .venv, which may be under a folder only root can enter (mktemp -d is 0700).
+            pg_utils.ensure_prefix_permissions(POSTGRES_BIN_PATH)
             pg_utils.ensure_folder_permissions(POSTGRES_BIN_PATH, 0o555)
             pg_utils.ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o444)
             os.chown(self.datadir, entry.pw_uid, entry.pw_gid)
