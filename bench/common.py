@@ -56,9 +56,9 @@ def lambda_module(database_url: str) -> Any:
         os.environ.pop(name, None)
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    import config
     import db_utils
     import lambda_function
+    from lambdakit import settings as config
 
     db_utils.close_connection()
     config.database_settings.cache_clear()

@@ -40,7 +40,7 @@ def measure() -> dict[str, object]:
         try:
             module = lambda_module(socket_url(server))
             os.environ["DB_APPLICATION_NAME"] = _APP  # lambda_module clears runtime variables
-            import config
+            from lambdakit import settings as config
 
             config.database_settings.cache_clear()
             module.handler(get_event(1), None)  # connect first: a cold start is not a per-request cost

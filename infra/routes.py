@@ -103,7 +103,7 @@ def _router_names(tree: ast.Module) -> set[str]:
     router_modules = {"routing"}
     names: set[str] = set()
     for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and node.module == "routing":
+        if isinstance(node, ast.ImportFrom) and node.module in ("routing", "lambdakit", "lambdakit.router"):
             router_classes |= {a.asname or a.name for a in node.names if a.name == "Router"}
         elif isinstance(node, ast.Import):
             router_modules |= {a.asname or a.name for a in node.names if a.name == "routing"}

@@ -54,11 +54,11 @@ def apply_migrations(url: str, migrations_dir: Path = MIGRATIONS_DIR) -> list[st
 
 
 def load_migrator() -> Any:
-    """src/migrator.py, the code the Lambda runs, importable however this module was reached (make, pytest, an IDE)."""
+    """The migrator the Lambda runs (src/lambdakit/migrator.py), importable from make, pytest or an IDE."""
     src = str(ROOT / "src")
     if src not in sys.path:
         sys.path.append(src)
-    import migrator
+    from lambdakit import migrator
 
     return migrator
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jsonio import camel_case
+from lambdakit.jsonio import camel_case
 
 _BIGINT = {"type": "integer", "format": "int64", "minimum": -(2**63), "maximum": 2**63 - 1}
 # binding.py converts each input by the parameter's annotation; its converter says the type on the wire.
@@ -169,7 +169,7 @@ STUDENT_PAGE = {
 def students_document() -> dict[str, Any]:
     """The sample's document: what `/openapi.json` serves and the fuzz tests read."""
     import lambda_function  # imported late: local/ must not need src/ on the path until asked
-    from pagination import MAX_LIMIT
+    from lambdakit.pagination import MAX_LIMIT
     from schemas import NEW_STUDENT, STUDENT_CHANGES
 
     return openapi_document(

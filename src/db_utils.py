@@ -19,9 +19,8 @@ import psycopg2
 import psycopg2.extensions
 from aws_lambda_powertools import Logger
 
-from config import ConfigError, DatabaseSettings, database_settings
-from credentials import database_credentials, refresh_credentials
-from errors import (
+from lambdakit.credentials import database_credentials, refresh_credentials
+from lambdakit.errors import (
     ApiError,
     BadRequest,
     Conflict,
@@ -29,6 +28,7 @@ from errors import (
     InternalError,
     ServiceUnavailable,
 )
+from lambdakit.settings import ConfigError, DatabaseSettings, database_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 logger = Logger()

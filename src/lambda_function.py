@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import sql
 from db_utils import transaction
-from errors import NotFound
-from migrator import apply_migrations
-from pagination import DEFAULT_LIMIT, decode_cursor, encode_cursor, page_limit
-from routing import Router
+from lambdakit.errors import NotFound
+from lambdakit.migrator import apply_migrations
+from lambdakit.pagination import DEFAULT_LIMIT, decode_cursor, encode_cursor, page_limit
+from lambdakit.router import Router
+from lambdakit.validation import validate
 from schemas import NEW_STUDENT, STUDENT_CHANGES
-from validation import validate
 
 router = Router()
 

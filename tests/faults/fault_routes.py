@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 
 from db_utils import transaction
-from routing import Router
-from validation import validate
+from lambdakit.router import Router
+from lambdakit.validation import validate
 
 router = Router()
 

@@ -16,7 +16,7 @@ import psycopg2
 import pytest
 from moto import mock_aws
 
-import credentials
+from lambdakit import credentials
 from local.embedded_pg import EmbeddedPostgres
 from local.events import rest_v1_event
 from tests.conftest import _RUNTIME_VARIABLES, reset_runtime

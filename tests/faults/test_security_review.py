@@ -11,7 +11,7 @@ from moto import mock_aws
 
 import db_utils
 import lambda_function
-from config import ConfigError, parse_database_settings
+from lambdakit.settings import ConfigError, parse_database_settings
 from local.events import direct_event
 from tests.conftest import _RUNTIME_VARIABLES, reset_runtime
 from tests.faults.client import Tally

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 LAMBDA_SOURCE = """
 from db_utils import transaction
-from routing import Router
+from lambdakit.router import Router
 
 router = Router()
 

@@ -37,7 +37,7 @@ def test_fixture_module_yields_every_rest_graphql_and_direct_route_with_its_func
 def test_several_decorators_on_one_function_in_any_order_around_transaction_each_become_a_route():
     routes = scan(
         """
-        from routing import Router
+        from lambdakit.router import Router
         router = Router()
         @transaction()
         @router.direct("get_one")
@@ -55,8 +55,8 @@ def test_several_decorators_on_one_function_in_any_order_around_transaction_each
 def test_router_is_found_by_its_assignment_and_through_aliases_whatever_its_name():
     routes = scan(
         """
-        import routing
-        from routing import Router as R
+        from lambdakit import router as routing
+        from lambdakit.router import Router as R
         api = routing.Router()
         other: R = R(prefix="x")
         r = api
@@ -74,7 +74,7 @@ def test_router_is_found_by_its_assignment_and_through_aliases_whatever_its_name
 def test_decorators_of_objects_that_are_not_the_router_are_ignored():
     routes = scan(
         """
-        from routing import Router
+        from lambdakit.router import Router
         router = Router()
         app = Flask()
         @app.rest("GET", "/not-ours")

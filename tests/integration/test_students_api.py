@@ -205,7 +205,7 @@ def test_one_field_spelled_two_ways_is_a_400(raw):
 
 
 def test_cors_allow_origin_is_sent_on_every_rest_answer_when_configured(monkeypatch):
-    import config
+    from lambdakit import settings as config
 
     monkeypatch.setenv("CORS_ALLOW_ORIGIN", "https://app.example")
     config.response_headers.cache_clear()
@@ -223,8 +223,8 @@ def test_cors_allow_origin_is_sent_on_every_rest_answer_when_configured(monkeypa
 
 
 def test_a_query_value_with_commas_reaches_the_function_whole_from_v1_and_v2():
-    from binding import Binding
-    from routing import _query_inputs
+    from lambdakit.binding import Binding
+    from lambdakit.router import _query_inputs
 
     wants_list = Binding(lambda name=None, tags=None: None).wants_list
     v1 = rest_v1_event("GET", "/x", "name=Smith,John&name=Doe,Jane", [], b"")

@@ -9,9 +9,9 @@ import pytest
 
 import db_utils
 from db_utils import transaction
-from errors import NotFound
+from lambdakit.errors import NotFound
+from lambdakit.router import Router
 from local.events import direct_event, rest_v1_event
-from routing import Router
 
 router = Router()
 

@@ -9,7 +9,7 @@ import psycopg2
 import pytest
 
 import lambda_function
-import migrator
+from lambdakit import migrator
 from local.database import MIGRATIONS_DIR, apply_migrations, reset_database
 from local.events import LambdaContext, direct_event
 from tests.conftest import reset_runtime
@@ -76,7 +76,7 @@ def test_a_failing_migration_rolls_back_and_stops_before_the_next(empty_db, tmp_
 
 
 def test_the_project_schema_comes_from_src_migrations(empty_db):
-    assert MIGRATIONS_DIR == Path(migrator.__file__).parent / "migrations"
+    assert MIGRATIONS_DIR == migrator.MIGRATIONS_DIR
     assert "0001_create_students.sql" in apply_migrations(empty_db)
     assert _exists(empty_db, "students")
 

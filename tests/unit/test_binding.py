@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from binding import Binding
-from errors import BadRequest
+from lambdakit.binding import Binding
+from lambdakit.errors import BadRequest
 
 
 def route(

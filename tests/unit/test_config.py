@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from config import ConfigError, parse_database_settings
+from lambdakit.settings import ConfigError, parse_database_settings
 
 
 def test_deployed_settings_default_to_tls_and_a_five_second_connect_timeout():

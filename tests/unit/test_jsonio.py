@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 
-from errors import BadRequest
-from jsonio import camel_case, dumps, loads_body, snake_case, snakify
+from lambdakit.errors import BadRequest
+from lambdakit.jsonio import camel_case, dumps, loads_body, snake_case, snakify
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ import pytest
 from openapi_spec_validator import validate
 
 import lambda_function
+from lambdakit.router import Router
 from local.openapi import camel_schema, openapi_document, students_document
-from routing import Router
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from routing import Router
+from lambdakit.router import Router
 
 
 @pytest.mark.parametrize(
@@ -58,7 +58,7 @@ def test_a_crashing_route_is_a_500_without_details():
 
 
 def test_a_route_raising_method_not_allowed_answers_405_with_allow():
-    from errors import MethodNotAllowed
+    from lambdakit.errors import MethodNotAllowed
     from local.events import rest_v1_event
 
     router = Router()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from errors import BadRequest
+from lambdakit.errors import BadRequest
+from lambdakit.validation import validate
 from schemas import NEW_STUDENT, STUDENT_CHANGES
-from validation import validate
 
 
 def test_a_valid_body_is_returned_unchanged():

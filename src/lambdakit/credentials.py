@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from errors import ServiceUnavailable
+from lambdakit.errors import ServiceUnavailable
 
 _client: Any = None
 _cached: dict[str, Any] | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from errors import BadRequest
+from lambdakit.errors import BadRequest
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100

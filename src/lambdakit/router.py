@@ -23,9 +23,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from binding import Binding
-from config import response_headers
-from errors import (
+from lambdakit.binding import Binding
+from lambdakit.errors import (
     ApiError,
     BadRequest,
     InternalError,
@@ -34,7 +33,8 @@ from errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
-from jsonio import dumps, loads_body, snake_case, snakify, to_plain
+from lambdakit.jsonio import dumps, loads_body, snake_case, snakify, to_plain
+from lambdakit.settings import response_headers
 
 HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 # Lambda refuses synchronous payloads over 6 MB; answering 413 here makes local match deployed.

@@ -10,7 +10,7 @@ import re
 import uuid
 from typing import Any
 
-from errors import BadRequest
+from lambdakit.errors import BadRequest
 
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])([A-Z])")
 # JSON may spell a lone UTF-16 surrogate ("\\ud800"); no UTF-8 text can hold one, so the driver would fail.

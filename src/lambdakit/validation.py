@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from errors import BadRequest
-from jsonio import camel_case
+from lambdakit.errors import BadRequest
+from lambdakit.jsonio import camel_case
 
 _UUID = r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
 _compiled: dict[int, tuple[Any, dict[str, Any]]] = {}

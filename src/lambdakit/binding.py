@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from errors import BadRequest
-from jsonio import camel_case
+from lambdakit.errors import BadRequest
+from lambdakit.jsonio import camel_case
 
 _BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
 _MISSING = inspect.Parameter.empty

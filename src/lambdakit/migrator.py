@@ -14,9 +14,9 @@ from typing import Any
 
 import psycopg2
 
-from errors import ApiError
+from lambdakit.errors import ApiError
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 # Any constant will do; it only has to be the same for every migrator of this database.
 _LOCK_KEY = 727274
 _LEDGER = """
