@@ -82,10 +82,12 @@ def serve(port: int, workers: int, reload: bool) -> int:
 
 def write_openapi(out: Path) -> int:
     """Write the document `/openapi.json` serves, for clients, docs and review (no database needed)."""
-    from local.openapi import students_document
+    import lambda_function
+    from lambdakit.openapi import client_document
+    from local.server import api_title
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(students_document(), indent=2) + "\n")
+    out.write_text(json.dumps(client_document(lambda_function.router.routes, title=api_title()), indent=2) + "\n")
     print(f"wrote {out}")
     return 0
 

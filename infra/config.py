@@ -50,7 +50,7 @@ class Config:
     stage: str = "dev"
     region: str | None = None
     account: str | None = None
-    service_name: str = "students-api"
+    service_name: str = "lambda-api"
     # Lambda
     architecture: str = "x86_64"
     memory_size: int = 256
@@ -208,6 +208,18 @@ def load_config(
     if problems and strict:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
     return _replace(config, problems=tuple(problems))
+
+
+def project_config(environ: Mapping[str, str] | None = None) -> Config:
+    """The settings cdk.json and the environment give, outside a CDK app (local tools: names, titles)."""
+    import json
+    import os
+
+    try:
+        context = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8")).get("context", {})
+    except (OSError, ValueError):
+        context = {}
+    return load_config(context.get, os.environ if environ is None else environ, strict=False)
 
 
 def _replace(config: Config, **changes: Any) -> Config:

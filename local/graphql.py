@@ -69,18 +69,19 @@ def appsync_sdl(sdl: str) -> str:
 
 
 class GraphqlEndpoint:
-    """The schema of `schema_path` with a Lambda resolver on each routed (type, field), calling `handler`."""
+    """The schema of `schema_path` with a Lambda resolver on each GraphQL route record, calling `handler`."""
 
     def __init__(
         self,
         schema_path: Path,
         handler: Callable[[dict, Any], Any],
-        routes: Iterable[tuple[str, str]],
+        routes: Iterable[Any],
     ) -> None:
         self.schema: GraphQLSchema = build_schema(appsync_sdl(Path(schema_path).read_text(encoding="utf-8")))
         self.handler = handler
         self.unknown: list[str] = []
-        for type_name, field_name in routes:
+        for route in routes:
+            type_name, field_name = route.key
             graphql_type = self.schema.type_map.get(type_name)
             fields = getattr(graphql_type, "fields", None)
             if not fields or field_name not in fields:

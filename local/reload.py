@@ -27,9 +27,10 @@ from pathlib import Path
 src = Path(sys.argv[1])
 sys.path.insert(0, str(src))
 import lambda_function
+routes = lambda_function.router.routes
 if (src / "schema.graphql").exists():
     from local.graphql import GraphqlEndpoint
-    GraphqlEndpoint(src / "schema.graphql", lambda_function.handler, lambda_function.router._graphql.keys())
+    GraphqlEndpoint(src / "schema.graphql", lambda_function.handler, routes.graphql)
 """
 
 

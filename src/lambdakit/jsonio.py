@@ -11,11 +11,14 @@ import uuid
 from typing import Any
 
 from lambdakit.errors import BadRequest
+from lambdakit.routemodel import camel_case as _camel
+from lambdakit.routemodel import snake_case as _snake
 
-_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])([A-Z])")
 # JSON may spell a lone UTF-16 surrogate ("\\ud800"); no UTF-8 text can hold one, so the driver would fail.
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# Key names repeat on every row, so each conversion is computed once per name.
+# Key names repeat on every row, so each conversion is computed once per name; the caches are
+# bounded because clients choose names too (a warm function must not grow with what it is sent).
+_CACHE_LIMIT = 4096
 _to_camel: dict[str, str] = {}
 _to_snake: dict[str, str] = {}
 _CONTAINERS = (dict, list, tuple)
@@ -25,8 +28,9 @@ def camel_case(name: str) -> str:
     """`student_id` -> `studentId`; names without underscores are returned as they are."""
     converted = _to_camel.get(name)
     if converted is None:
-        head, *rest = name.split("_")
-        converted = head + "".join(part[:1].upper() + part[1:] for part in rest) if rest else name
+        converted = _camel(name)
+        if len(_to_camel) >= _CACHE_LIMIT:
+            _to_camel.clear()
         _to_camel[name] = converted
     return converted
 
@@ -35,7 +39,9 @@ def snake_case(name: str) -> str:
     """`studentId` -> `student_id`, the name a Python parameter or a SQL placeholder uses."""
     converted = _to_snake.get(name)
     if converted is None:
-        converted = _CAMEL_BOUNDARY.sub(r"_\1", name).lower()
+        converted = _snake(name)
+        if len(_to_snake) >= _CACHE_LIMIT:
+            _to_snake.clear()
         _to_snake[name] = converted
     return converted
 
@@ -110,8 +116,25 @@ def _encode(value: Any) -> Any:
 
 
 def to_plain(value: Any) -> Any:
-    """Camelize and encode `value` into JSON-native types (for GraphQL and direct answers)."""
-    return json.loads(dumps(value))
+    """`value` as the JSON-native data `dumps` would write (for GraphQL and direct answers), without writing it."""
+    if isinstance(value, dict):
+        return {
+            (camel_case(key) if isinstance(key, str) else _plain_key(key)): to_plain(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [to_plain(item) for item in value]
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    encode = _LEAF_ENCODERS.get(type(value))
+    return encode(value) if encode else to_plain(_encode(value))
+
+
+def _plain_key(key: Any) -> str:
+    """A non-string key as json.dumps writes it."""
+    if key is None or isinstance(key, (bool, int, float)):
+        return json.dumps(key)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
 
 
 # Built once: json.dumps with options builds a new encoder on every call.

@@ -17,6 +17,7 @@ from gql.transport.requests import RequestsHTTPTransport
 from openapi_spec_validator import validate
 
 import lambda_function
+from lambdakit.routemodel import graphql_route
 from local.graphql import LAMBDA_ERROR_TYPE, GraphqlEndpoint
 from local.server import SRC, access_line, use_colour
 from tests.local.conftest import ROOT, start_server, stop_server
@@ -114,7 +115,7 @@ def test_each_resolver_gets_the_event_appsync_sends():
         events.append(event)
         return {"items": [{"studentId": 7, "firstName": "A"}], "nextCursor": None}
 
-    endpoint = GraphqlEndpoint(SRC / "schema.graphql", handler, [("Query", "listStudents")])
+    endpoint = GraphqlEndpoint(SRC / "schema.graphql", handler, [graphql_route("Query", "listStudents", "f")])
     query = json.dumps(
         {
             "query": "query L($n: Int) { listStudents(limit: $n) { items { ...F } nextCursor } }"
@@ -175,7 +176,7 @@ def test_openapi_json_is_valid_and_lists_every_rest_route(served):
     document = response.json()
     validate(document)
     served_operations = {(m.upper(), p) for p, ops in document["paths"].items() for m in ops if m != "parameters"}
-    routes = {(r.method, r.path) for r in lambda_function.router._rest}
+    routes = {(r.method, r.path.text) for r in lambda_function.router.routes.rest}
     assert routes and served_operations == routes
 
 

@@ -9,7 +9,7 @@ import psycopg2
 import pytest
 
 import lambda_function
-from lambdakit import migrator
+from lambdakit import maintenance, migrator
 from local.database import MIGRATIONS_DIR, apply_migrations, reset_database
 from local.events import LambdaContext, direct_event
 from tests.conftest import reset_runtime
@@ -109,9 +109,7 @@ def test_migrate_direct_route_applies_pending_files_through_the_handler(lambda_o
 
 def test_migrate_direct_route_reports_a_failure_without_the_sql(lambda_on, tmp_path, monkeypatch):
     folder = _write(tmp_path / "m", {"0001_bad.sql": "CREATE TABLE secret_plan (id int); SELEC 1;"})
-    monkeypatch.setattr(
-        lambda_function, "apply_migrations", functools.partial(migrator.apply_migrations, directory=folder)
-    )
+    monkeypatch.setattr(maintenance, "apply_migrations", functools.partial(migrator.apply_migrations, directory=folder))
     answer = lambda_function.handler(direct_event("migrate"), LambdaContext())
     error = answer["error"]
     assert error["status"] == 500
@@ -122,6 +120,6 @@ def test_migrate_direct_route_reports_a_failure_without_the_sql(lambda_on, tmp_p
 
 def test_migrate_is_served_to_direct_invokes_only():
     router = lambda_function.router
-    assert "migrate" in router._direct
-    assert all(route.entry.fn.__name__ != "migrate" for route in router._rest)
-    assert all(entry.fn.__name__ != "migrate" for entry in router._graphql.values())
+    routes = router.routes
+    assert routes.direct_route("migrate") is not None
+    assert all(route.function != "migrate" for route in (*routes.rest, *routes.graphql))

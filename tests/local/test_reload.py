@@ -78,6 +78,6 @@ def test_a_route_written_while_serving_is_served_and_a_syntax_error_keeps_the_ol
 
 def test_check_source_names_the_file_and_line_of_a_syntax_error(src_copy):
     assert check_source(src_copy) is None
-    (src_copy / "sql.py").write_text((src_copy / "sql.py").read_text() + "\nx = (\n")
+    (src_copy / "students.py").write_text((src_copy / "students.py").read_text() + "\nx = (\n")
     error = check_source(src_copy)
-    assert error is not None and "sql.py" in error and "SyntaxError" in error
+    assert error is not None and "students.py" in error and "SyntaxError" in error
