@@ -159,10 +159,15 @@ def test_an_include_of_something_that_is_not_a_route_module_in_src_is_an_error(t
     lambda_file = _write(
         tmp_path,
         {
-            "lambda_function.py": "import json\nfrom lambdakit import Router\nrouter = Router()\nrouter.include(json.router)\n"
+            "lambda_function.py": """
+                import json
+                from lambdakit import Router
+                router = Router()
+                router.include(json.router)
+                """
         },
     )
-    with pytest.raises(RouteError, match=r"lambda_function\.py:4: include\(json\.router\) must name the router"):
+    with pytest.raises(RouteError, match=r"lambda_function\.py:5: include\(json\.router\) must name the router"):
         scan_routes(lambda_file)
 
 
