@@ -25,9 +25,13 @@ sys.path.insert(0, str(ROOT / "src"))
 
 
 def _use_database() -> str:
-    from local.database import prepare_database
+    """Start (or find) the database, apply pending migrations and the seed; exit with the reason when one fails."""
+    from local.database import load_migrator, prepare_database
 
-    url = prepare_database()
+    try:
+        url = prepare_database()
+    except load_migrator().MigrationFailed as exc:
+        sys.exit(f"error: {exc.message}\nfix the file (or add a new one) and run the command again")
     os.environ["DATABASE_URL"] = url
     return url
 
@@ -63,8 +67,21 @@ def run_event(name: str) -> int:
 
 def serve(port: int, workers: int, reload: bool) -> int:
     """Serve the API like API Gateway would; with reload, edits in src/ restart the workers."""
+    import errno
+    import socket
+
     from local.database import masked_url
 
+    probe = socket.socket()
+    try:
+        probe.bind(("127.0.0.1", port))
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        print(f"error: port {port} is already in use (another `make serve`?); try `make serve PORT={port + 1}`")
+        return 2
+    finally:
+        probe.close()
     given = bool(os.environ.get("DATABASE_URL", "").strip())
     url = _use_database()
     from local.server import banner
@@ -121,6 +138,14 @@ def db_reset(yes: bool) -> int:
     return 0
 
 
+def _use_project_venv() -> None:
+    """`python run_local.py ...` with any interpreter runs under the project's .venv, where its packages are."""
+    venv = ROOT / ".venv"
+    python = venv / "bin" / "python"
+    if python.is_file() and Path(sys.prefix).resolve() != venv.resolve():
+        os.execv(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])  # noqa: S606
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", help="an event name, or serve | db-init | db-reset | psql | openapi | events")
@@ -155,4 +180,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    _use_project_venv()
     sys.exit(main())
