@@ -34,6 +34,8 @@ def _to_int(value: Any, field: str) -> int:
         raise BadRequest(f"{field}: must be an integer")
     if isinstance(value, int):
         number = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
+        return int(value)  # the common case, a plain id from a URL: no regex, no range check needed
     elif isinstance(value, str) and _INTEGER.match(value.strip()):
         number = int(value)
     elif isinstance(value, str) and _DIGITS.match(value.strip()):
@@ -190,14 +192,27 @@ class Binding:
 
     def _check_declared(self, kwargs: dict[str, Any]) -> None:
         """The constraints the route declared (`params=`, `body=`), checked as its documents state them."""
-        from lambdakit.validation import validate, validate_value
-
+        validation = _validation()
+        validate, validate_value = validation.validate, validation.validate_value
         for name, constraints in self.spec.params.items():
             if name in kwargs:
                 value = kwargs[name]
                 validate_value(str(value) if isinstance(value, uuid.UUID) else value, constraints, camel_case(name))
         if self.spec.body is not None and "body" in kwargs:
             kwargs["body"] = validate(kwargs["body"], self.spec.body)
+
+
+def _validation() -> Any:
+    """lambdakit.validation, loaded with fastjsonschema on the first route that declares a schema."""
+    global _validation_module
+    if _validation_module is None:
+        from lambdakit import validation
+
+        _validation_module = validation
+    return _validation_module
+
+
+_validation_module: Any = None
 
 
 def _list_of(convert_item: Callable[[Any, str], Any]) -> Callable[[Any, str], list]:

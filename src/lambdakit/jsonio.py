@@ -137,13 +137,22 @@ def _plain_key(key: Any) -> str:
     raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
 
 
-# Built once: json.dumps with options builds a new encoder on every call.
+# Built once: json.dumps with options builds a new encoder on every call, and JSONEncoder.encode
+# builds its C encoder on every call too; this one is made once (circular check off: a route's
+# result is a tree, and a cycle still fails, as RecursionError, which is a 500 like any bug).
 _ENCODER = json.JSONEncoder(default=_encode, separators=(",", ":"), ensure_ascii=False)
+_C_ENCODER = (
+    json.encoder.c_make_encoder(None, _encode, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+    if json.encoder.c_make_encoder is not None
+    else None
+)
 
 
 def dumps(value: Any) -> str:
     """Serialize a route's result as the API's JSON: camelCase keys, ISO dates, UUIDs and Decimals as strings."""
-    return _ENCODER.encode(_outgoing(value))
+    if _C_ENCODER is None:
+        return _ENCODER.encode(_outgoing(value))
+    return "".join(_C_ENCODER(_outgoing(value), 0))
 
 
 def loads_body(text: str) -> Any:

@@ -336,5 +336,3 @@ def _cors_preflight(path: str, origin: str) -> dict[str, Any]:
             "responses": {"default": {"statusCode": "204", "responseParameters": allow}},
         },
     }
-
-

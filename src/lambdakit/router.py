@@ -118,12 +118,12 @@ class Endpoint:
         self.spec = spec_of(self.target, **{k: v for k, v in self.declared.items() if k in _DECLARED})
         self.binding = Binding(self.spec)
 
-    def call(self, inputs: dict[str, Any], injected: Callable[[str], Any] | None = None) -> Any:
+    def call(self, inputs: dict[str, Any], event: Any = None, context: Any = None, source: str = "direct") -> Any:
         """Call the route function with its inputs bound to its parameters (and caller/request when declared)."""
         kwargs = self.binding.bind(inputs)
-        if self.binding.injected and injected is not None:
+        if self.binding.injected:
             for param in self.binding.injected:
-                kwargs[param.name] = injected(param.type)
+                kwargs[param.name] = _injected(param.type, event, context, source)
         return self.target(**kwargs)
 
 
@@ -389,10 +389,8 @@ class Router:
             method, path, route, path_parameters = self._resolve(event, http_api)
             where = f"{method} {path}"
             endpoint = self._endpoints[("rest", route.key)]
-            result = endpoint.call(
-                self._rest_inputs(event, endpoint, path_parameters, http_api),
-                lambda kind: _injected(kind, event, context, "http" if http_api else "rest"),
-            )
+            inputs = self._rest_inputs(event, endpoint, path_parameters, http_api)
+            result = endpoint.call(inputs, event, context, "http" if http_api else "rest")
             return _success_response(result, route.status, http_api)
         except Exception as exc:
             return _error_response(_failure(exc, where), http_api)
@@ -430,7 +428,8 @@ class Router:
 
     @staticmethod
     def _rest_inputs(event: dict, endpoint: Endpoint, path_parameters: dict, http_api: bool) -> dict[str, Any]:
-        inputs = _query_inputs(event, http_api, endpoint.binding.wants_list)
+        has_query = event.get("queryStringParameters") or event.get("multiValueQueryStringParameters")
+        inputs = _query_inputs(event, http_api, endpoint.binding.wants_list) if has_query else {}
         for name, value in path_parameters.items():
             key = snake_case(str(name))
             if key in inputs:
@@ -463,10 +462,7 @@ class Router:
     def _graphql_endpoint(self, endpoint: Endpoint) -> Callable[..., Any]:
         def resolve(**arguments: Any) -> Any:
             try:
-                result = endpoint.call(
-                    snakify(arguments),
-                    lambda kind: _injected(kind, self._appsync.current_event.raw_event, None, "graphql"),
-                )
+                result = endpoint.call(snakify(arguments), self._appsync.current_event.raw_event, None, "graphql")
                 return to_plain(result.body if isinstance(result, Response) else result)
             except Exception as exc:
                 # A fresh exception: AppSync shows its type and message, and nothing else travels with it.
@@ -488,7 +484,7 @@ class Router:
                 args = {}
             if not isinstance(args, dict):
                 raise BadRequest("args: must be an object")
-            result = endpoint.call(snakify(args), lambda kind: _injected(kind, event, context, "direct"))
+            result = endpoint.call(snakify(args), event, context, "direct")
             return {"data": to_plain(result.body if isinstance(result, Response) else result)}
         except Exception as exc:
             failure = _failure(exc, f"direct {name}")
