@@ -46,7 +46,8 @@ def _add_routes(src: Path, count: int) -> None:
         ]
     (src / "bench_things.py").write_text("\n".join(lines) + "\n")
     handler = src / "lambda_function.py"
-    handler.write_text("import bench_things\n" + handler.read_text() + "\nrouter.include(bench_things.router)\n")
+    included = "\nimport bench_things  # noqa: E402\n\nrouter.include(bench_things.router)\n"
+    handler.write_text(handler.read_text() + included)
 
 
 def _synth(src: Path, out: Path) -> float:
