@@ -30,7 +30,7 @@ import lambda_function
 routes = lambda_function.router.routes
 if (src / "schema.graphql").exists():
     from local.graphql import GraphqlEndpoint
-    GraphqlEndpoint(src / "schema.graphql", lambda_function.handler, routes.graphql)
+    GraphqlEndpoint(src / "schema.graphql", lambda event: None, routes.graphql)
 """
 
 

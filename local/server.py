@@ -12,19 +12,23 @@ import argparse
 import importlib
 import json
 import os
+import signal
 import socket
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from local.events import LambdaContext, http_response, rest_v1_event
+from local.events import http_response, rest_v1_event
+from local.invoke import MAX_EVENT_BYTES, event_bytes, invoke, too_large
 
 ROOT = Path(__file__).resolve().parent.parent
 # LOCAL_SRC_DIR serves another copy of src/ (the reload tests edit a copy, never the real one).
 SRC = Path(os.environ.get("LOCAL_SRC_DIR") or ROOT / "src").resolve()
-MAX_REQUEST_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
-_TOO_LARGE = b'{"message":"request body is larger than 6 MB"}'
+# API Gateway's own request limit; under it, Lambda's 6 MiB on the whole event applies (local/invoke.py).
+MAX_REQUEST_BYTES = 10 * 1024 * 1024
+_TOO_LARGE = b'{"message":"request body is larger than API Gateway\'s 10 MB limit"}'
+_BAD_GATEWAY = b'{"message":"Internal server error"}'
 _JSON = [("content-type", "application/json")]
 _STATUS_COLOURS = {2: "32", 3: "36", 4: "33", 5: "31"}  # green, cyan, yellow, red
 # Swagger UI's files come from the `swagger-ui-py` package (dev requirements): /docs works offline.
@@ -85,6 +89,27 @@ class LambdaApp:
         self._graphql: Any = None
         self._openapi: bytes | None = None
         self._colour = use_colour()
+        self._timeout: float | None = None
+
+    def timeout(self) -> float:
+        """The function's `timeoutSeconds` (cdk.json or TIMEOUT_SECONDS), enforced on each invocation."""
+        if self._timeout is None:
+            from infra.config import project_config
+
+            self._timeout = float(project_config().timeout_seconds)
+        return self._timeout
+
+    def invoke(self, event: Any) -> Any:
+        """Invoke the handler as Lambda would; a timeout resets this execution environment (the worker)."""
+        outcome = invoke(self.module().handler, event, self.timeout())
+        if outcome.timed_out:
+            _log(f"function timed out after {self.timeout():g} s (timeoutSeconds); Lambda resets the environment")
+            if os.environ.get("LOCAL_RESET_ON_TIMEOUT") == "1":
+                # A graceful stop: the answer in flight is written, then the supervisor starts a fresh worker.
+                os.kill(os.getpid(), signal.SIGTERM)
+        elif outcome.error:
+            _log(f"handler raised {outcome.error.split(':', 1)[0]}")
+        return outcome
 
     def module(self) -> Any:
         """The Lambda module, imported on first use in this worker (its cold start)."""
@@ -110,8 +135,7 @@ class LambdaApp:
         if self._graphql is None:
             from local.graphql import GraphqlEndpoint
 
-            module = self.module()
-            self._graphql = GraphqlEndpoint(SRC / "schema.graphql", module.handler, self.router().routes.graphql)
+            self._graphql = GraphqlEndpoint(SRC / "schema.graphql", self.invoke, self.router().routes.graphql)
             if self._graphql.unknown:
                 _log(f"graphql: routes with no field in schema.graphql: {', '.join(self._graphql.unknown)}")
         return self._graphql
@@ -178,11 +202,11 @@ class LambdaApp:
         if scope["type"] != "http":
             return
         started = time.perf_counter()
-        body, too_large = await _read_body(receive)
+        body, over_gateway_limit = await _read_body(receive)
         method, path = scope["method"], scope["path"]
         route = "-"
         headers_in = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-        if too_large:
+        if over_gateway_limit:
             status, headers, data = 413, _JSON, _TOO_LARGE
         elif path == "/graphql":
             status, headers, data, route = self._serve_graphql(method, headers_in, body)
@@ -201,12 +225,18 @@ class LambdaApp:
                     path_parameters=path_parameters,
                     source_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
                 )
-                try:
-                    result = self.module().handler(event, LambdaContext())
-                except Exception as exc:  # an unhandled error in Lambda becomes API Gateway's 502
-                    _log(f"handler raised {type(exc).__name__}")
-                    result = None
-                status, headers, data = http_response(result)
+                if too_large(event):
+                    size = event_bytes(event)
+                    message = (
+                        f"request too large: its Lambda event is {size} bytes, Lambda takes under {MAX_EVENT_BYTES}"
+                    )
+                    status, headers, data = 413, _JSON, json.dumps({"message": message}).encode()
+                else:
+                    outcome = self.invoke(event)
+                    if outcome.timed_out or outcome.error:
+                        status, headers, data = 502, _JSON, _BAD_GATEWAY  # what API Gateway answers for both
+                    else:
+                        status, headers, data = http_response(outcome.result)
         await send(
             {
                 "type": "http.response.start",
@@ -265,8 +295,11 @@ def serve(port: int, workers: int, host: str = "127.0.0.1", sock: socket.socket 
 
     config = uvicorn.Config("local.server:app", **options)
     if workers > 1:
+        # Workers are restarted by the supervisor, so a timed-out one can go, as a Lambda environment does.
+        os.environ["LOCAL_RESET_ON_TIMEOUT"] = "1"
         Multiprocess(config, sockets=[sock]).run()
     else:
+        # One worker runs in this process (an IDE's breakpoints hit); after a timeout it is kept.
         uvicorn.Server(config).run(sockets=[sock])
 
 

@@ -10,7 +10,8 @@ import re
 import uuid
 from typing import Any
 
-from lambdakit.errors import BadRequest
+from lambdakit.errors import BadRequest, PayloadTooLarge
+from lambdakit.limits import check_json_text, limits
 from lambdakit.routemodel import camel_case as _camel
 from lambdakit.routemodel import snake_case as _snake
 
@@ -71,22 +72,46 @@ def _check_text(text: str, where: str, what: str = "") -> None:
 
 
 def snakify(value: Any, where: str = "") -> Any:
-    """Return input `value` with dict keys snake_cased; rejects text PostgreSQL cannot store (NUL, lone surrogates)."""
+    """Return input `value` with dict keys snake_cased; rejects text PostgreSQL cannot store (NUL, lone surrogates).
+
+    Inputs already parsed by Lambda (GraphQL arguments, direct `args`) are held to the same budgets as
+    a body's text: the copy stops at the value budget (413) and at the depth budget (400), never a
+    RecursionError.
+    """
+    if isinstance(value, str):
+        _check_text(value, where or "value")
+        return value
+    if not isinstance(value, (dict, list)):
+        return value
+    budget = limits()
+    return _snakify(value, where, budget.json_depth, [budget.json_values])
+
+
+def _snakify(value: Any, where: str, depth: int, left: list[int]) -> Any:
+    left[0] -= 1
+    if left[0] < 0:
+        raise PayloadTooLarge(f"{where or 'input'}: more than {limits().json_values} JSON values")
     if isinstance(value, str):
         _check_text(value, where or "value")
         return value
     if isinstance(value, dict):
+        if depth == 0:
+            raise BadRequest(f"{where or 'input'}: JSON is nested more than {limits().json_depth} levels deep")
         out = {}
         for key, item in value.items():
+            if not isinstance(key, str):
+                raise BadRequest(f"{where or 'input'}: keys must be strings")
             _check_text(key, where or "body", "keys ")
             name = snake_case(key)
             if name in out:
                 # `firstName` and `first_name` (or `FirstName`) are one field: which should win is unclear.
                 raise BadRequest(f"{f'{where}.{key}' if where else key}: the same field is given twice")
-            out[name] = snakify(item, f"{where}.{key}" if where else key)
+            out[name] = _snakify(item, f"{where}.{key}" if where else key, depth - 1, left)
         return out
     if isinstance(value, list):
-        return [snakify(item, f"{where}[{i}]") for i, item in enumerate(value)]
+        if depth == 0:
+            raise BadRequest(f"{where or 'input'}: JSON is nested more than {limits().json_depth} levels deep")
+        return [_snakify(item, f"{where}[{i}]", depth - 1, left) for i, item in enumerate(value)]
     return value
 
 
@@ -155,8 +180,9 @@ def dumps(value: Any) -> str:
     return "".join(_C_ENCODER(_outgoing(value), 0))
 
 
-def loads_body(text: str) -> Any:
-    """Parse a request body; malformed or absurdly nested JSON is the client's error (400), never a 500."""
+def loads_body(text: str, where: str = "body") -> Any:
+    """Parse a request body within the budgets (limits.py); malformed JSON is the client's error (400), never a 500."""
+    check_json_text(text, where)
     try:
         return json.loads(text)
     except RecursionError:

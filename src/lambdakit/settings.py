@@ -80,7 +80,7 @@ def parse_database_settings(env: dict[str, str]) -> DatabaseSettings:
         sslmode=sslmode,
         connect_timeout=_int(env, "DB_CONNECT_TIMEOUT", 5, minimum=1),
         connect_retry_seconds=_float(env, "DB_CONNECT_RETRY_SECONDS", 0.0),
-        statement_timeout_ms=_int(env, "DB_STATEMENT_TIMEOUT_MS", 10_000),
+        statement_timeout_ms=_int(env, "DB_STATEMENT_TIMEOUT_MS", 4_000),
         idle_session_timeout_ms=_int(env, "DB_IDLE_SESSION_TIMEOUT_MS", 0),
         application_name=(
             env.get("DB_APPLICATION_NAME", "").strip() or env.get("POWERTOOLS_SERVICE_NAME", "").strip() or "lambda-api"

@@ -19,6 +19,7 @@ from openapi_spec_validator import validate
 import lambda_function
 from lambdakit.routemodel import graphql_route
 from local.graphql import LAMBDA_ERROR_TYPE, GraphqlEndpoint
+from local.invoke import invoke
 from local.server import SRC, access_line, use_colour
 from tests.local.conftest import ROOT, start_server, stop_server
 
@@ -116,7 +117,9 @@ def test_each_resolver_gets_the_event_appsync_sends():
         events.append(event)
         return {"items": [{"studentId": 7, "firstName": "A"}], "nextCursor": None}
 
-    endpoint = GraphqlEndpoint(SRC / "schema.graphql", handler, [graphql_route("Query", "listStudents", "f")])
+    endpoint = GraphqlEndpoint(
+        SRC / "schema.graphql", lambda event: invoke(handler, event, 30), [graphql_route("Query", "listStudents", "f")]
+    )
     query = json.dumps(
         {
             "query": "query L($n: Int) { listStudents(limit: $n) { items { ...F } nextCursor } }"
