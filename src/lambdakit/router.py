@@ -447,6 +447,8 @@ class Router:
         key = (info.get("parentTypeName"), info.get("fieldName"))
         if ("graphql", key) not in self._endpoints:
             raise NotFound(f"no resolver for GraphQL field {key[0]}.{key[1]}")
+        if not isinstance(event.get("arguments", {}), dict):
+            raise BadRequest("arguments: must be an object")
         app = self._appsync
         if app is None:
             # Imported on the first GraphQL event only: a REST-only function never loads the event handler.
