@@ -151,7 +151,7 @@ class Binding:
             spec = spec_of(spec)
         self.spec = spec
         self.accepts_any = spec.accepts_any
-        self.parameters: dict[str, tuple[Param, Callable[[Any, str], Any] | None]] = {}
+        self.parameters: dict[str, tuple[Param, Callable[[Any, str], Any] | None, str]] = {}
         self.injected: tuple[Param, ...] = tuple(p for p in spec.parameters if p.injected)
         for param in spec.parameters:
             if param.injected:
@@ -159,7 +159,7 @@ class Binding:
             convert = CONVERTERS.get(param.type)
             if param.type == "array" and CONVERTERS.get(param.items or "any"):
                 convert = _list_of(CONVERTERS[param.items or "any"])  # type: ignore[arg-type]
-            self.parameters[param.name] = (param, convert)
+            self.parameters[param.name] = (param, convert, param.api_name)
 
     def wants_list(self, name: str) -> bool:
         """Whether a repeated query key should arrive as a list for this parameter."""
@@ -176,13 +176,13 @@ class Binding:
                     kwargs[name] = value
                     continue
                 raise BadRequest(f"{camel_case(name)}: unknown parameter")
-            param, convert = found
+            param, convert, api_name = found
             if value is None:
                 if param.required:
-                    raise BadRequest(f"{param.api_name}: is required")
+                    raise BadRequest(f"{api_name}: is required")
                 continue
-            kwargs[name] = convert(value, param.api_name) if convert else value
-        for param, _ in self.parameters.values():
+            kwargs[name] = convert(value, api_name) if convert else value
+        for param, _, _ in self.parameters.values():
             if param.name not in kwargs and param.required:
                 what = "request body" if param.name == "body" else param.api_name
                 raise BadRequest(f"{what}: is required")

@@ -23,6 +23,7 @@ _CACHE_LIMIT = 4096
 _to_camel: dict[str, str] = {}
 _to_snake: dict[str, str] = {}
 _CONTAINERS = (dict, list, tuple)
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 def camel_case(name: str) -> str:
@@ -50,11 +51,17 @@ def snake_case(name: str) -> str:
 def _outgoing(value: Any) -> Any:
     """camelCase every key, and encode the usual column types on the way: the encoder's `default` costs more."""
     if isinstance(value, dict):
-        # Inlined cache lookup and no call per scalar: this runs for every column of every row.
-        cache, leaf = _to_camel, _LEAF_ENCODERS
+        # Inlined cache lookup, and one type test for the usual scalar: this runs for every column of every row.
+        cache, leaf, plain = _to_camel, _LEAF_ENCODERS, _PLAIN
         return {
-            (cache.get(k) or camel_case(k)) if isinstance(k, str) else k: (
-                _outgoing(v) if isinstance(v, _CONTAINERS) else leaf[type(v)](v) if type(v) in leaf else v
+            (cache.get(k) or (camel_case(k) if type(k) is str else k)): (
+                v
+                if (kind := type(v)) in plain
+                else leaf[kind](v)
+                if kind in leaf
+                else _outgoing(v)
+                if isinstance(v, _CONTAINERS)
+                else v
             )
             for k, v in value.items()
         }

@@ -195,6 +195,11 @@ def _success_response(result: Any, status: int, http_api: bool) -> dict[str, Any
 def _header(headers: Any, name: str) -> str | None:
     """A request header by case-insensitive name (the last one wins, as in a case-insensitive dict)."""
     found = None
+    if isinstance(headers, dict) and len(headers) > 8:
+        # API Gateway sends a dozen or more headers: try the usual spellings before lower-casing them all.
+        for spelling in (name, name.title()):
+            if spelling in headers and sum(1 for key in headers if isinstance(key, str) and key.lower() == name) == 1:
+                return headers[spelling]
     if isinstance(headers, dict):
         for key, value in headers.items():
             if isinstance(key, str) and key.lower() == name:
@@ -542,13 +547,15 @@ def _parse_body(raw: Any, is_base64: Any, content_type: str | None) -> Any:
         raise BadRequest("body: must be text")
     if content_type and not _JSON_TYPE.match(content_type.strip()):
         raise UnsupportedMediaType(f"content-type {content_type!r} is not supported: send application/json")
-    if is_base64:
-        try:
-            data = base64.b64decode(raw, validate=True)
-        except (binascii.Error, ValueError):
-            raise BadRequest("body: invalid base64 encoding") from None
-    else:
-        data = raw.encode("utf-8", "surrogatepass")
+    if not is_base64:
+        # Already text: a str of n characters is at most 4n bytes, so a small one needs no encoding to measure.
+        if len(raw) * 4 > MAX_BODY_BYTES and len(raw.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
+            raise PayloadTooLarge(f"body: larger than {MAX_BODY_BYTES} bytes")
+        return loads_body(raw)
+    try:
+        data = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequest("body: invalid base64 encoding") from None
     if len(data) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"body: larger than {MAX_BODY_BYTES} bytes")
     try:
