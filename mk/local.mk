@@ -13,3 +13,7 @@ db-reset: $(VENV)/.installed ## drop the local database's tables and rebuild fro
 
 openapi: $(VENV)/.installed ## write the REST routes' OpenAPI 3.1 document (served locally at /openapi.json) to OPENAPI_FILE=docs/openapi.json
 	@$(PY) run_local.py openapi --out "$(OPENAPI_FILE)"
+
+.PHONY: route
+route: $(VENV)/.installed ## add a table and a route module of your own: NAME=courses (ITEM=course when not a plain plural)
+	@$(PY) -m local.scaffold "$(NAME)" $(if $(ITEM),--item "$(ITEM)")
