@@ -19,6 +19,7 @@ import psycopg2
 import psycopg2.extensions
 from aws_lambda_powertools import Logger
 
+from lambdakit import metrics
 from lambdakit.credentials import database_credentials, refresh_credentials
 from lambdakit.errors import (
     ApiError,
@@ -155,6 +156,7 @@ def _open(settings: DatabaseSettings) -> TrackedConnection:
                 raise ServiceUnavailable("database refused the credentials") from exc
             remaining = deadline - time.monotonic()
             if remaining <= 0:
+                metrics.connect_failed(exc)
                 raise ServiceUnavailable("database unavailable, try again shortly") from exc
             time.sleep(min(delay, remaining))
             delay = min(delay * 2, 2.0)
@@ -165,12 +167,14 @@ def get_connection() -> tuple[TrackedConnection, bool]:
     global _connection
     if _connection is not None and not _connection.closed:
         return _connection, True
+    started = time.perf_counter()
     try:
         # Both can find the configuration wanting: the settings, and the secret (no host).
         _connection = _open(database_settings())
     except ConfigError as exc:
         logger.error("database is not configured", extra={"reason": str(exc)})
         raise InternalError() from exc
+    metrics.connection_opened(time.perf_counter() - started)
     return _connection, False
 
 
@@ -253,6 +257,7 @@ def _run(fn: Callable[..., Any], read_only: bool, args: tuple, kwargs: dict) -> 
                 _rollback_quietly(conn)
             if ended and reused and attempt == 1 and not committing and conn.statements_run == 0:
                 logger.info("cached database connection was closed by the server; reconnecting")
+                metrics.connection_retried()
                 continue
             if isinstance(exc, psycopg2.Error):
                 translated = _translate(exc)
