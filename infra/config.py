@@ -8,6 +8,7 @@ setting has one camelCase context key and one UPPER_SNAKE environment variable
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -58,6 +59,8 @@ class Config:
     log_level: str = "INFO"
     log_retention_days: int = 30
     reserved_concurrency: int | None = None
+    # X-Ray subsegments per SQL statement (Powertools Tracer); off keeps the tracer out of the package.
+    tracing: bool = False
     # Network
     vpc_id: str | None = None
     vpc_id_parameter: str = "VpcId"
@@ -130,6 +133,7 @@ SETTINGS: dict[str, str] = {
     "logLevel": "LOG_LEVEL",
     "logRetentionDays": "LOG_RETENTION_DAYS",
     "reservedConcurrency": "RESERVED_CONCURRENCY",
+    "tracing": "TRACING",
     "vpcId": "VPC_ID",
     "vpcIdParameter": "VPC_ID_PARAMETER",
     "privateSubnetIds": "PRIVATE_SUBNET_IDS",
@@ -208,6 +212,12 @@ def load_config(
     if problems and strict:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
     return _replace(config, problems=tuple(problems))
+
+
+def load_project_config(environ: Mapping[str, str]) -> Config:
+    """The stage's settings from cdk.json and the environment, outside a CDK app (`make build` reads them)."""
+    context = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
+    return load_config(context.get, environ, strict=False)
 
 
 def _replace(config: Config, **changes: Any) -> Config:

@@ -101,6 +101,8 @@ def _function(stack: cdk.Stack, config: Config, network: Network, database: Data
         environment["DB_STATEMENT_TIMEOUT_MS"] = str(config.db_statement_timeout_ms)
     if config.db_idle_session_timeout_ms is not None:
         environment["DB_IDLE_SESSION_TIMEOUT_MS"] = str(config.db_idle_session_timeout_ms)
+    if config.tracing:
+        environment["TRACING"] = "true"
     if config.cors_origins and config.api_type == "rest":
         # An HTTP API adds CORS headers itself; a REST proxy integration leaves it to the function.
         environment["CORS_ALLOW_ORIGIN"] = config.cors_origins[0]
@@ -148,6 +150,10 @@ def _code(stack: cdk.Stack, config: Config) -> lambda_.Code:
     """The built package when `make build` ran, else src/ alone (enough to synth, not to run)."""
     built = Path(config.build_dir)
     if (built / "lambda_function.py").is_file():
+        if config.tracing and not (built / "aws_xray_sdk").is_dir():
+            Annotations.of(stack).add_error(
+                f"tracing is on but {built} has no aws_xray_sdk: run `make build` with this stage's settings"
+            )
         return lambda_.Code.from_asset(str(built), exclude=CODE_EXCLUDES)
     Annotations.of(stack).add_warning_v2(
         "infra:unbuilt",

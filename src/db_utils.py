@@ -19,7 +19,7 @@ import psycopg2
 import psycopg2.extensions
 from aws_lambda_powertools import Logger
 
-from lambdakit import metrics
+from lambdakit import metrics, tracing
 from lambdakit.credentials import database_credentials, refresh_credentials
 from lambdakit.errors import (
     ApiError,
@@ -115,7 +115,7 @@ def _connect_kwargs(settings: DatabaseSettings) -> dict[str, Any]:
         "keepalives_interval": 10,
         "keepalives_count": 3,
         "connection_factory": TrackedConnection,
-        "cursor_factory": DictCursor,
+        "cursor_factory": tracing.cursor_class(DictCursor),
     }
     if settings.sslmode:
         kwargs["sslmode"] = settings.sslmode
