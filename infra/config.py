@@ -96,6 +96,18 @@ class Config:
     cors_origins: tuple[str, ...] = ()
     api_gateway_cloud_watch_role: bool = True
     graphql_auth: str = "IAM"
+    # Alarms and dashboard (infra/monitoring.py). Defaults are production's; cdk.json relaxes dev.
+    alarm_email: str | None = None
+    alarm_api5xx_percent: float = 1.0
+    alarm_api_latency_p99_ms: int = 2000
+    alarm_api4xx_percent: float = 20.0
+    alarm_function_errors: int = 1
+    alarm_function_throttles: int = 1
+    alarm_duration_percent: float = 80.0
+    alarm_concurrency_percent: float = 80.0
+    alarm_db_connections: int = 80
+    alarm_db_cpu_percent: float = 80.0
+    alarm_db_freeable_memory_mb: int = 256
     # Files
     lambda_file: Path = ROOT / "src" / "lambda_function.py"
     schema_file: Path = ROOT / "src" / "schema.graphql"
@@ -164,6 +176,17 @@ SETTINGS: dict[str, str] = {
     "corsOrigins": "CORS_ORIGINS",
     "apiGatewayCloudWatchRole": "API_GATEWAY_CLOUD_WATCH_ROLE",
     "graphqlAuth": "GRAPHQL_AUTH",
+    "alarmEmail": "ALARM_EMAIL",
+    "alarmApi5xxPercent": "ALARM_API_5XX_PERCENT",
+    "alarmApiLatencyP99Ms": "ALARM_API_LATENCY_P99_MS",
+    "alarmApi4xxPercent": "ALARM_API_4XX_PERCENT",
+    "alarmFunctionErrors": "ALARM_FUNCTION_ERRORS",
+    "alarmFunctionThrottles": "ALARM_FUNCTION_THROTTLES",
+    "alarmDurationPercent": "ALARM_DURATION_PERCENT",
+    "alarmConcurrencyPercent": "ALARM_CONCURRENCY_PERCENT",
+    "alarmDbConnections": "ALARM_DB_CONNECTIONS",
+    "alarmDbCpuPercent": "ALARM_DB_CPU_PERCENT",
+    "alarmDbFreeableMemoryMb": "ALARM_DB_FREEABLE_MEMORY_MB",
     "lambdaFile": "LAMBDA_FILE",
     "schemaFile": "SCHEMA_FILE",
     "srcDir": "SRC_DIR",
@@ -257,6 +280,7 @@ _STR_OR_NONE = {
     "db_security_group_id",
     "db_cluster_identifier",
     "db_instance_identifier",
+    "alarm_email",
 }
 
 
@@ -404,5 +428,15 @@ def _validate(c: Config) -> list[str]:
         "throttling limits >= 1",
     )
     check(c.graphql_auth in ("IAM", "API_KEY"), "graphqlAuth: IAM or API_KEY")
+    check(
+        c.alarm_email is None or bool(re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", c.alarm_email)),
+        f"alarmEmail {c.alarm_email!r}: an email address",
+    )
+    for key in ("alarmApi5xxPercent", "alarmApi4xxPercent", "alarmDurationPercent", "alarmConcurrencyPercent"):
+        check(0 < getattr(c, _snake(key)) <= 100, f"{key}: a percentage, more than 0 and at most 100")
+    check(0 < c.alarm_db_cpu_percent <= 100, "alarmDbCpuPercent: a percentage, more than 0 and at most 100")
+    for key in ("alarmApiLatencyP99Ms", "alarmFunctionErrors", "alarmFunctionThrottles", "alarmDbConnections"):
+        check(getattr(c, _snake(key)) >= 1, f"{key} >= 1")
+    check(c.alarm_db_freeable_memory_mb >= 0, "alarmDbFreeableMemoryMb >= 0")
     check(c.lambda_file.is_file(), f"lambdaFile {c.lambda_file} does not exist")
     return problems

@@ -15,6 +15,8 @@ from infra.config import Config
 from infra.database import Database
 from infra.graphql import GraphqlApi, check_routes_in_schema
 from infra.log_groups import retained_log_group
+from infra.log_queries import add_saved_queries
+from infra.monitoring import Monitoring, Watched
 from infra.nag import acknowledge
 from infra.network import Network
 from infra.routes import Routes
@@ -46,12 +48,20 @@ class ApiStack(cdk.Stack):
 
         cdk.CfnOutput(self, "FunctionName", value=self.function.function_name)
         cdk.CfnOutput(self, "LogGroupName", value=self.function.log_group.log_group_name)
+        api = graphql = None
         if routes.rest:
             api = Api(self, "Api", config=config, routes=routes.rest, function=self.function)
             cdk.CfnOutput(self, "RestApiUrl" if config.api_type == "rest" else "HttpApiUrl", value=api.url)
         if routes.graphql:
             graphql = GraphqlApi(self, "Graphql", config=config, routes=routes.graphql, function=self.function)
             cdk.CfnOutput(self, "GraphqlUrl", value=graphql.url)
+        # Operate it (issue 12): alarms, the dashboard and the saved Logs Insights queries.
+        monitoring = Monitoring(
+            self, "Monitoring", config=config, watched=Watched(self.function, api, graphql, database)
+        )
+        add_saved_queries(self, config, self.function.log_group)
+        cdk.CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
+        cdk.CfnOutput(self, "DashboardName", value=config.stack_name)
         if config.create_database:
             cdk.CfnOutput(self, "DatabaseSecretArn", value=database.secret.secret_arn)
         if config.rds_proxy and database.proxy is not None:
@@ -87,6 +97,7 @@ def _function(stack: cdk.Stack, config: Config, network: Network, database: Data
         "STAGE": config.stage,
         "POWERTOOLS_SERVICE_NAME": config.service_name,
         "POWERTOOLS_LOG_LEVEL": config.log_level,
+        "POWERTOOLS_METRICS_NAMESPACE": config.service_name,
         "DB_SECRET_ARN": database.secret.secret_arn,
         "DB_HOST": database.host,
         "DB_PORT": str(database.port),
