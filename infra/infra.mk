@@ -16,7 +16,8 @@ build: $(VENV)/.installed ## package src/ + src/requirements.txt for Lambda into
 
 synth: $(VENV)/.installed node_modules/.installed ## write the CloudFormation template to cdk.out/ (offline, no credentials)
 	@start=$$(date +%s); $(CDK_STAGE) ARCHITECTURE=$(ARCH) $(CDK) synth --quiet && \
-	echo "cdk.out/$$(ls cdk.out | grep -m1 '\.template\.json$$') written in $$(( $$(date +%s) - start )) s"
+	template=cdk.out/$$(ls cdk.out | grep -m1 '\.template\.json$$') && \
+	echo "$$template written in $$(( $$(date +%s) - start )) s" && $(PY) -m infra.summary "$$template"
 
 diff: $(VENV)/.installed node_modules/.installed ## show what deploy would change in STAGE (needs AWS credentials)
 	@$(AWS_CHECK)
@@ -38,5 +39,5 @@ destroy: $(VENV)/.installed node_modules/.installed ## delete the stack of STAGE
 invoke: $(VENV)/.installed ## invoke the deployed function with events/$(EVENT).json; prints payload and log tail
 	@$(PY) -m infra.aws_ops invoke --stage "$(or $(STAGE),dev)" --event "$(EVENT)"
 
-tail: $(VENV)/.installed ## follow the deployed function's logs (Ctrl-C to stop)
-	@$(PY) -m infra.aws_ops tail --stage "$(or $(STAGE),dev)"
+tail: $(VENV)/.installed ## follow the deployed function's logs (Ctrl-C to stop); REQUEST_ID=id: one request's lines
+	@$(PY) -m infra.aws_ops tail --stage "$(or $(STAGE),dev)" $(if $(REQUEST_ID),--request-id "$(REQUEST_ID)") $(if $(SINCE),--since "$(SINCE)")

@@ -204,3 +204,12 @@ def test_monitored_templates_pass_cfn_lint_and_cdk_nag(byo, created):
     for s in (byo, created):
         assert nag_findings(s) == []
         assert cfn_lint_errors(s.template_path) == []
+
+
+def test_make_synth_lists_every_alarm_with_its_condition(byo):
+    from infra.summary import summary
+
+    lines = summary(byo.template)
+    assert lines[0].startswith("9 alarms, dashboard students-api-dev, 3 saved queries, 2 alarm topics")
+    assert "  alarm students-api-dev-api-Fault-Rate-critical: 5XXError > 5 % of requests" in lines
+    assert "  alarm students-api-dev-function-Fault-Count-critical: Errors >= 5" in lines
