@@ -108,6 +108,11 @@ class Config:
     alarm_db_connections: int = 80
     alarm_db_cpu_percent: float = 80.0
     alarm_db_freeable_memory_mb: int = 256
+    # The CI deploy roles (infra/deploy_access.py, `make deploy-access`): GitHub's OIDC, per stage.
+    github_repository: str | None = None
+    deploy_stages: tuple[str, ...] = ("dev", "prod")
+    github_oidc_provider_arn: str | None = None
+    cdk_qualifier: str = "hnb659fds"
     # Files
     lambda_file: Path = ROOT / "src" / "lambda_function.py"
     schema_file: Path = ROOT / "src" / "schema.graphql"
@@ -187,6 +192,10 @@ SETTINGS: dict[str, str] = {
     "alarmDbConnections": "ALARM_DB_CONNECTIONS",
     "alarmDbCpuPercent": "ALARM_DB_CPU_PERCENT",
     "alarmDbFreeableMemoryMb": "ALARM_DB_FREEABLE_MEMORY_MB",
+    "githubRepository": "GITHUB_REPOSITORY",
+    "deployStages": "DEPLOY_STAGES",
+    "githubOidcProviderArn": "GITHUB_OIDC_PROVIDER_ARN",
+    "cdkQualifier": "CDK_QUALIFIER",
     "lambdaFile": "LAMBDA_FILE",
     "schemaFile": "SCHEMA_FILE",
     "srcDir": "SRC_DIR",
@@ -281,6 +290,8 @@ _STR_OR_NONE = {
     "db_cluster_identifier",
     "db_instance_identifier",
     "alarm_email",
+    "github_repository",
+    "github_oidc_provider_arn",
 }
 
 
@@ -438,5 +449,18 @@ def _validate(c: Config) -> list[str]:
     for key in ("alarmApiLatencyP99Ms", "alarmFunctionErrors", "alarmFunctionThrottles", "alarmDbConnections"):
         check(getattr(c, _snake(key)) >= 1, f"{key} >= 1")
     check(c.alarm_db_freeable_memory_mb >= 0, "alarmDbFreeableMemoryMb >= 0")
+    check(
+        c.github_repository is None or bool(re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", c.github_repository)),
+        f"githubRepository {c.github_repository!r}: owner/name",
+    )
+    check(
+        all(re.fullmatch(r"[a-z][a-z0-9-]{0,19}", s) for s in c.deploy_stages),
+        "deployStages: stage names (a-z, 0-9, -)",
+    )
+    check(
+        c.github_oidc_provider_arn is None or ":oidc-provider/" in c.github_oidc_provider_arn,
+        "githubOidcProviderArn: arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com",
+    )
+    check(bool(re.fullmatch(r"[a-z0-9]{1,10}", c.cdk_qualifier)), "cdkQualifier: the CDK bootstrap qualifier")
     check(c.lambda_file.is_file(), f"lambdaFile {c.lambda_file} does not exist")
     return problems
