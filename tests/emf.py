@@ -28,10 +28,10 @@ def metrics_of(line: dict[str, Any]) -> dict[str, tuple[str, float]]:
             assert isinstance(line[name], str), f"dimension {name} must be a string property"
     found = {}
     for definition in directive["Metrics"]:
-        values = line[definition["Name"]]
-        values = values if isinstance(values, list) else [values]
-        assert len(values) == 1
-        found[definition["Name"]] = (definition["Unit"], values[0])
+        value = line[definition["Name"]]
+        # A plain number, so Logs Insights sees a plain field (an array would be `Name.0`).
+        assert isinstance(value, (int, float)) and not isinstance(value, bool), value
+        found[definition["Name"]] = (definition["Unit"], value)
     return found
 
 

@@ -13,6 +13,7 @@ properties, so a Logs Insights query or `make tail REQUEST_ID=...` finds it with
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -39,6 +40,10 @@ _credentials_seconds: float | None = None
 def _emit(metrics: dict[str, tuple[str, float]], properties: dict[str, Any] | None = None) -> None:
     """Print one EMF line with `metrics` (name -> (unit, value)) and the request's ids."""
     from aws_lambda_powertools.metrics import EphemeralMetrics
+    from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+
+    if is_metrics_disabled():
+        return
 
     line = EphemeralMetrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE)
     line.add_dimension("stage", os.environ.get("STAGE") or "local")
@@ -47,7 +52,11 @@ def _emit(metrics: dict[str, tuple[str, float]], properties: dict[str, Any] | No
     for key, value in {**request_ids, **(properties or {})}.items():
         if value is not None:
             line.add_metadata(key, value)
-    line.flush_metrics()
+    payload = line.serialize_metric_set()
+    for name in metrics:
+        # One value per line: a plain number (valid EMF) is a plain field in Logs Insights, not `name.0`.
+        payload[name] = payload[name][0]
+    print(json.dumps(payload, separators=(",", ":")), flush=True)
 
 
 def _ms(seconds: float) -> tuple[str, float]:
