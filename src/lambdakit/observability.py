@@ -53,6 +53,13 @@ def current_request_id() -> str | None:
     return _request_id
 
 
+def with_request_id(headers: dict[str, str]) -> dict[str, str]:
+    """`headers` plus `X-Request-Id` for the request being served (a new dict; `headers` unchanged)."""
+    if _request_id is None:
+        return headers
+    return {**headers, REQUEST_ID_HEADER: _request_id}
+
+
 def _gateway_request_id(event: Any) -> str | None:
     if not isinstance(event, dict):
         return None

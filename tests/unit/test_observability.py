@@ -76,3 +76,19 @@ def test_without_a_lambda_context_no_id_is_invented():
 
 def test_the_response_header_name_is_the_common_one():
     assert observability.REQUEST_ID_HEADER == "X-Request-Id"
+
+
+def test_the_answer_headers_gain_the_request_id_and_the_given_dict_is_left_alone():
+    observability.start_request(rest_event(), LambdaContext(aws_request_id="lambda-id"))
+    given = {"Content-Type": "application/json"}
+    assert observability.with_request_id(given) == {
+        "Content-Type": "application/json",
+        "X-Request-Id": "rest-request-id",
+    }
+    assert given == {"Content-Type": "application/json"}
+
+
+def test_without_an_id_the_headers_are_returned_as_they_are():
+    observability.start_request(direct_event("x"), None)
+    given = {"Content-Type": "application/json"}
+    assert observability.with_request_id(given) is given
