@@ -19,7 +19,7 @@ import psycopg2
 import psycopg2.extensions
 from aws_lambda_powertools import Logger
 
-from lambdakit import metrics, tracing
+from lambdakit import metrics
 from lambdakit.credentials import database_credentials, refresh_credentials
 from lambdakit.errors import (
     ApiError,
@@ -102,6 +102,8 @@ _current: TrackedConnection | None = None
 
 
 def _connect_kwargs(settings: DatabaseSettings) -> dict[str, Any]:
+    from lambdakit import tracing  # needed only when a connection opens, not at cold start
+
     options = f"-c statement_timeout={settings.statement_timeout_ms}"
     if settings.idle_session_timeout_ms:
         options += f" -c idle_session_timeout={settings.idle_session_timeout_ms}"

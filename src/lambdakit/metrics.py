@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from typing import Any
 
 # Metric names, the contract with the dashboard (infra/monitoring.py) and the README.
@@ -30,8 +31,13 @@ CREDENTIALS_REFRESH = "CredentialsRefresh"
 TOO_MANY_CONNECTIONS = "TooManyConnections"
 DEFAULT_NAMESPACE = "LambdaPostgresApi"
 
-# What the current request is, for the properties of a line (set by lambdakit.observability).
-request_ids: dict[str, str | None] = {}
+
+def _no_request() -> dict[str, str | None]:
+    return {}
+
+
+# The ids of the request being served, for the properties of a line (lambdakit.observability sets it).
+request_ids: Callable[[], dict[str, str | None]] = _no_request
 
 _connections_opened = 0
 _credentials_seconds: float | None = None
@@ -49,7 +55,7 @@ def _emit(metrics: dict[str, tuple[str, float]], properties: dict[str, Any] | No
     line.add_dimension("stage", os.environ.get("STAGE") or "local")
     for name, (unit, value) in metrics.items():
         line.add_metric(name=name, unit=unit, value=value)
-    for key, value in {**request_ids, **(properties or {})}.items():
+    for key, value in {**request_ids(), **(properties or {})}.items():
         if value is not None:
             line.add_metadata(key, value)
     payload = line.serialize_metric_set()
@@ -115,4 +121,3 @@ def reset() -> None:
     global _connections_opened, _credentials_seconds
     _connections_opened = 0
     _credentials_seconds = None
-    request_ids.clear()

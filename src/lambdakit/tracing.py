@@ -19,16 +19,28 @@ import re
 from functools import cache, lru_cache
 from typing import Any
 
-_NAME_COMMENT = re.compile(r"\A\s*--\s*name:\s*([A-Za-z0-9_.:-]{1,100})")
-_LEADING_COMMENTS = re.compile(r"\A(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*", re.DOTALL)
-_LITERALS = re.compile(r"'(?:[^']|'')*'")
 _IDENTIFIER = r'((?:"[^"]+"|[A-Za-z_][\w$]*)(?:\.(?:"[^"]+"|[A-Za-z_][\w$]*))?)'
-_TABLE = {
-    "SELECT": re.compile(rf"\bFROM\s+(?:ONLY\s+)?{_IDENTIFIER}", re.IGNORECASE),
-    "DELETE": re.compile(rf"\bFROM\s+(?:ONLY\s+)?{_IDENTIFIER}", re.IGNORECASE),
-    "INSERT": re.compile(rf"\bINTO\s+{_IDENTIFIER}", re.IGNORECASE),
-    "UPDATE": re.compile(rf"\AUPDATE\s+(?:ONLY\s+)?{_IDENTIFIER}", re.IGNORECASE),
-}
+
+
+class _Patterns:
+    """Compiled on first use: with tracing off they are never needed, and compiling costs 1 ms of cold start."""
+
+    def __init__(self) -> None:
+        self.name_comment = re.compile(r"\A\s*--\s*name:\s*([A-Za-z0-9_.:-]{1,100})")
+        self.leading_comments = re.compile(r"\A(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*", re.DOTALL)
+        self.literals = re.compile(r"'(?:[^']|'')*'")
+        source = re.compile(rf"\bFROM\s+(?:ONLY\s+)?{_IDENTIFIER}", re.IGNORECASE)
+        self.table = {
+            "SELECT": source,
+            "DELETE": source,
+            "INSERT": re.compile(rf"\bINTO\s+{_IDENTIFIER}", re.IGNORECASE),
+            "UPDATE": re.compile(rf"\AUPDATE\s+(?:ONLY\s+)?{_IDENTIFIER}", re.IGNORECASE),
+        }
+
+
+@cache
+def _patterns() -> _Patterns:
+    return _Patterns()
 
 
 def enabled() -> bool:
@@ -44,17 +56,18 @@ def cursor_class(base: type) -> type:
 @lru_cache(maxsize=256)
 def statement_name(sql: str) -> str:
     """What a statement is called in a trace: its `-- name:` comment, else `OPERATION table`."""
-    named = _NAME_COMMENT.match(sql)
+    patterns = _patterns()
+    named = patterns.name_comment.match(sql)
     if named:
         return named.group(1)
-    text = _LITERALS.sub("''", sql[_LEADING_COMMENTS.match(sql).end() :])
+    text = patterns.literals.sub("''", sql[patterns.leading_comments.match(sql).end() :])
     words = text.split(None, 1)
     if not words:
         return "SQL"
     operation = words[0].upper().rstrip(";")
     if not operation.isalpha():
         return "SQL"
-    pattern = _TABLE.get(operation)
+    pattern = patterns.table.get(operation)
     found = pattern.search(text) if pattern else None
     return f"{operation} {found.group(1).replace(chr(34), '')}" if found else operation
 
