@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 
 import cdk_monitoring_constructs as cmc
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
@@ -139,16 +139,19 @@ class Monitoring(Construct):
         )
 
     def _function(self, config: Config, function: lambda_.Function) -> None:
-        near_timeout = config.timeout_seconds * 1000 * config.alarm_duration_percent / 100
+        # Read from the function as built, so a timeout or reservation the stack computes is the one watched.
+        timeout_seconds = function.timeout.to_seconds() if function.timeout else config.timeout_seconds
+        reserved = function.node.default_child.reserved_concurrent_executions  # type: ignore[union-attr]
+        near_timeout = timeout_seconds * 1000 * config.alarm_duration_percent / 100
         concurrency = {}
-        if config.reserved_concurrency is not None:
+        if isinstance(reserved, (int, float)) and not Token.is_unresolved(reserved):
             # Each environment holds one database connection: the reserved budget is the connection budget.
-            budget = max(1, math.ceil(config.reserved_concurrency * config.alarm_concurrency_percent / 100))
+            budget = max(1, math.ceil(reserved * config.alarm_concurrency_percent / 100))
             concurrency = {
                 "critical": cmc.RunningTaskCountThreshold(
                     max_running_tasks=budget,
                     comparison_operator_override=AT_LEAST,
-                    alarm_description_override=f"Concurrency at {budget} of the {config.reserved_concurrency}"
+                    alarm_description_override=f"Concurrency at {budget} of the {reserved:g}"
                     f" reserved (each holds a database connection); next comes throttling. {RUNBOOK}",
                     **SUSTAINED,
                 )
@@ -179,7 +182,7 @@ class Monitoring(Construct):
                 "critical": cmc.LatencyThreshold(
                     max_latency=Duration.millis(round(near_timeout)),
                     alarm_description_override=f"An invocation took over {config.alarm_duration_percent:g}% of the"
-                    f" {config.timeout_seconds} s timeout. {RUNBOOK}",
+                    f" {timeout_seconds:g} s timeout. {RUNBOOK}",
                     **IMMEDIATE,
                 )
             },
