@@ -23,6 +23,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from lambdakit import observability
 from lambdakit.binding import Binding
 from lambdakit.errors import (
     ApiError,
@@ -93,6 +94,7 @@ def _outermost(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def _proxy_response(status: int, body: str, headers: dict[str, str], http_api: bool) -> dict[str, Any]:
     """The answer API Gateway expects: `multiValueHeaders` for REST (v1), `headers` and `cookies` for HTTP APIs (v2)."""
+    headers = observability.with_request_id(headers)
     extra = response_headers()
     if extra:
         headers = {**headers, **extra}
@@ -213,6 +215,7 @@ class Router:
         """Answer any supported event: REST v1 (default), HTTP API v2, AppSync, or a direct invoke."""
         if not self._frozen:
             self._freeze()
+        observability.start_request(event, context)
         if isinstance(event, dict):
             if "httpMethod" in event:
                 return self._rest_resolve(event, str(event["httpMethod"]).upper(), event["path"], http_api=False)

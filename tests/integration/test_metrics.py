@@ -15,7 +15,7 @@ from moto import mock_aws
 import db_utils
 import lambda_function
 from db_utils import transaction
-from lambdakit import metrics, observability
+from lambdakit import metrics
 from local.events import LambdaContext, direct_event
 from tests.emf import dimensions_of, emf_lines, metrics_of
 
@@ -23,10 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def serve(event: dict, context: LambdaContext | None = None) -> dict:
-    """One invocation as the router runs it: the request's ids first, then the handler."""
-    context = context or LambdaContext()
-    observability.start_request(event, context)
-    return lambda_function.handler(event, context)
+    """One invocation through the handler (the router tags the request with its ids first)."""
+    return lambda_function.handler(event, context or LambdaContext())
 
 
 @transaction(read_only=True)
@@ -141,11 +139,8 @@ def test_a_503_for_lack_of_connection_slots_writes_a_too_many_connections_line(l
 def test_a_deployed_on_demand_cold_start_measures_the_import_time_in_a_fresh_process(pg):
     code = (
         "import lambda_function;"
-        "from lambdakit import observability;"
         "from local.events import LambdaContext, direct_event;"
-        "event = direct_event('get_student', studentId=1);"
-        "observability.start_request(event, LambdaContext());"
-        "lambda_function.handler(event, LambdaContext())"
+        "lambda_function.handler(direct_event('get_student', studentId=1), LambdaContext())"
     )
     env = {
         "DATABASE_URL": pg.url,
