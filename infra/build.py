@@ -14,7 +14,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from infra.config import ROOT
+from infra.config import ROOT, project_config
 
 PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
 PYTHON_VERSION = "3.12"
@@ -30,8 +30,12 @@ def build(
     out: Path = ROOT / ".build",
     arch: str = "x86_64",
     wheel_cache: Path | None = None,
+    extras: tuple[str, ...] = (),
 ) -> Path:
-    """Write `out/package/` and `out/lambda.zip`; return the zip's path."""
+    """Write `out/package/` and `out/lambda.zip`; return the zip's path.
+
+    `extras` names optional requirement files (`src/requirements-<extra>.txt`) to install as well.
+    """
     if arch not in PLATFORMS:
         raise ValueError(f"arch must be one of {', '.join(PLATFORMS)}, got {arch!r}")
     package = out / "package"
@@ -40,6 +44,9 @@ def build(
     shutil.copytree(src, package, ignore=_ignore)
     _progress(f"[2/3] installing {src.name}/requirements.txt for {PLATFORMS[arch]}, Python {PYTHON_VERSION} (pip)")
     _install_requirements(src / "requirements.txt", package, arch, wheel_cache)
+    for extra in extras:
+        _progress(f"      and {src.name}/requirements-{extra}.txt")
+        _install_requirements(src / f"requirements-{extra}.txt", package, arch, wheel_cache)
     for name in os.listdir(package):
         if name.split("-")[0].lower() in RUNTIME_PROVIDED:
             shutil.rmtree(package / name, ignore_errors=True)
@@ -106,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / ".build")
     args = parser.parse_args(argv)
     try:
-        zip_path = build(args.src, args.out, args.arch)
+        # The stage's `tracing` setting decides whether X-Ray's SDK ships (README, Operate).
+        extras = ("tracing",) if project_config(os.environ).tracing else ()
+        zip_path = build(args.src, args.out, args.arch, extras=extras)
     except subprocess.CalledProcessError:
         print("error: pip could not fetch the Lambda wheels (is PyPI reachable?)", file=sys.stderr)
         return 1

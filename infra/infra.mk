@@ -3,9 +3,11 @@
 ARCH ?= x86_64
 CDK := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 npx --no-install cdk
 CDK_STAGE = STAGE=$(or $(STAGE),dev)
+# CI sets never: there the approval is the GitHub environment's reviewers, and no one is at a terminal.
+CDK_APPROVAL ?= broadening
 AWS_CHECK = $(PY) -m infra.aws_ops check --stage "$(STAGE)"
 
-.PHONY: build synth diff deploy bootstrap destroy invoke tail
+.PHONY: build synth diff deploy bootstrap destroy invoke tail deploy-access
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -16,7 +18,8 @@ build: $(VENV)/.installed ## package src/ + src/requirements.txt for Lambda into
 
 synth: $(VENV)/.installed node_modules/.installed ## write the CloudFormation template to cdk.out/ (offline, no credentials)
 	@start=$$(date +%s); $(CDK_STAGE) ARCHITECTURE=$(ARCH) $(CDK) synth --quiet && \
-	echo "cdk.out/$$(ls cdk.out | grep -m1 '\.template\.json$$') written in $$(( $$(date +%s) - start )) s"
+	template=cdk.out/$$(ls cdk.out | grep -m1 '\.template\.json$$') && \
+	echo "$$template written in $$(( $$(date +%s) - start )) s" && $(PY) -m infra.summary "$$template"
 
 diff: $(VENV)/.installed node_modules/.installed ## show what deploy would change in STAGE (needs AWS credentials)
 	@$(AWS_CHECK)
@@ -25,7 +28,7 @@ diff: $(VENV)/.installed node_modules/.installed ## show what deploy would chang
 deploy: $(VENV)/.installed node_modules/.installed ## build and deploy STAGE=name (needs AWS credentials and a bootstrapped account)
 	@$(AWS_CHECK) --require-stage
 	$(PY) -m infra.build --arch $(ARCH)
-	STAGE=$(STAGE) ARCHITECTURE=$(ARCH) $(CDK) deploy --require-approval broadening
+	STAGE=$(STAGE) ARCHITECTURE=$(ARCH) $(CDK) deploy --require-approval $(CDK_APPROVAL)
 
 bootstrap: $(VENV)/.installed node_modules/.installed ## prepare the account/region for CDK deploys (once per account and region)
 	@$(AWS_CHECK)
@@ -38,5 +41,9 @@ destroy: $(VENV)/.installed node_modules/.installed ## delete the stack of STAGE
 invoke: $(VENV)/.installed ## invoke the deployed function with one event of events/ (EVENT=get_student); prints payload and log tail
 	@$(PY) -m infra.aws_ops invoke --stage "$(or $(STAGE),dev)" --event "$(EVENT)"
 
-tail: $(VENV)/.installed ## follow the deployed function's logs (Ctrl-C to stop)
-	@$(PY) -m infra.aws_ops tail --stage "$(or $(STAGE),dev)"
+deploy-access: $(VENV)/.installed node_modules/.installed ## once per account: the roles GitHub Actions deploys with (GITHUB_REPOSITORY=owner/name)
+	@$(AWS_CHECK)
+	$(CDK) --app "$(PY) -m infra.deploy_access" --output cdk.out/deploy-access deploy --require-approval broadening
+
+tail: $(VENV)/.installed ## follow the deployed function's logs (Ctrl-C to stop); REQUEST_ID=id: one request's lines
+	@$(PY) -m infra.aws_ops tail --stage "$(or $(STAGE),dev)" $(if $(REQUEST_ID),--request-id "$(REQUEST_ID)") $(if $(SINCE),--since "$(SINCE)")

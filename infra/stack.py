@@ -15,6 +15,8 @@ from infra.config import Config
 from infra.database import Database
 from infra.graphql import GraphqlApi, check_routes_in_schema
 from infra.log_groups import retained_log_group
+from infra.log_queries import add_saved_queries
+from infra.monitoring import Monitoring, Watched
 from infra.nag import acknowledge
 from infra.network import Network
 from infra.routes import Routes
@@ -46,12 +48,20 @@ class ApiStack(cdk.Stack):
 
         cdk.CfnOutput(self, "FunctionName", value=self.function.function_name)
         cdk.CfnOutput(self, "LogGroupName", value=self.function.log_group.log_group_name)
+        api = graphql = None
         if routes.rest:
             api = Api(self, "Api", config=config, routes=routes.table, function=self.function)
             cdk.CfnOutput(self, "RestApiUrl" if config.api_type == "rest" else "HttpApiUrl", value=api.url)
         if routes.graphql:
             graphql = GraphqlApi(self, "Graphql", config=config, routes=routes.graphql, function=self.function)
             cdk.CfnOutput(self, "GraphqlUrl", value=graphql.url)
+        # Operate it (issue 12): alarms, the dashboard and the saved Logs Insights queries.
+        monitoring = Monitoring(
+            self, "Monitoring", config=config, watched=Watched(self.function, api, graphql, database)
+        )
+        add_saved_queries(self, config, self.function.log_group)
+        cdk.CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
+        cdk.CfnOutput(self, "DashboardName", value=config.stack_name)
         if config.create_database:
             cdk.CfnOutput(self, "DatabaseSecretArn", value=database.secret.secret_arn)
         if config.rds_proxy and database.proxy is not None:
@@ -87,6 +97,7 @@ def _function(stack: cdk.Stack, config: Config, network: Network, database: Data
         "STAGE": config.stage,
         "POWERTOOLS_SERVICE_NAME": config.service_name,
         "POWERTOOLS_LOG_LEVEL": config.log_level,
+        "POWERTOOLS_METRICS_NAMESPACE": config.service_name,
         "DB_SECRET_ARN": database.secret.secret_arn,
         "DB_HOST": database.host,
         "DB_PORT": str(database.port),
@@ -101,6 +112,8 @@ def _function(stack: cdk.Stack, config: Config, network: Network, database: Data
         environment["DB_STATEMENT_TIMEOUT_MS"] = str(config.db_statement_timeout_ms)
     if config.db_idle_session_timeout_ms is not None:
         environment["DB_IDLE_SESSION_TIMEOUT_MS"] = str(config.db_idle_session_timeout_ms)
+    if config.tracing:
+        environment["TRACING"] = "true"
     if config.cors_origins and config.api_type == "rest":
         # An HTTP API adds CORS headers itself; a REST proxy integration leaves it to the function.
         environment["CORS_ALLOW_ORIGIN"] = config.cors_origins[0]
@@ -148,6 +161,10 @@ def _code(stack: cdk.Stack, config: Config) -> lambda_.Code:
     """The built package when `make build` ran, else src/ alone (enough to synth, not to run)."""
     built = Path(config.build_dir)
     if (built / "lambda_function.py").is_file():
+        if config.tracing and not (built / "aws_xray_sdk").is_dir():
+            Annotations.of(stack).add_error(
+                f"tracing is on but {built} has no aws_xray_sdk: run `make build` with this stage's settings"
+            )
         return lambda_.Code.from_asset(str(built), exclude=CODE_EXCLUDES)
     Annotations.of(stack).add_warning_v2(
         "infra:unbuilt",

@@ -19,6 +19,7 @@ import psycopg2
 import psycopg2.extensions
 from aws_lambda_powertools import Logger
 
+from lambdakit import metrics
 from lambdakit.credentials import database_credentials, refresh_credentials
 from lambdakit.errors import (
     ApiError,
@@ -102,6 +103,8 @@ _current: TrackedConnection | None = None
 
 
 def _connect_kwargs(settings: DatabaseSettings) -> dict[str, Any]:
+    from lambdakit import tracing  # needed only when a connection opens, not at cold start
+
     options = f"-c statement_timeout={settings.statement_timeout_ms}"
     if settings.idle_session_timeout_ms:
         options += f" -c idle_session_timeout={settings.idle_session_timeout_ms}"
@@ -115,7 +118,7 @@ def _connect_kwargs(settings: DatabaseSettings) -> dict[str, Any]:
         "keepalives_interval": 10,
         "keepalives_count": 3,
         "connection_factory": TrackedConnection,
-        "cursor_factory": DictCursor,
+        "cursor_factory": tracing.cursor_class(DictCursor),
     }
     if settings.sslmode:
         kwargs["sslmode"] = settings.sslmode
@@ -156,6 +159,7 @@ def _open(settings: DatabaseSettings) -> TrackedConnection:
                 raise ServiceUnavailable("database refused the credentials") from exc
             remaining = deadline - time.monotonic()
             if remaining <= 0:
+                metrics.connect_failed(exc)
                 raise ServiceUnavailable("database unavailable, try again shortly") from exc
             time.sleep(min(delay, remaining))
             delay = min(delay * 2, 2.0)
@@ -166,12 +170,14 @@ def get_connection() -> tuple[TrackedConnection, bool]:
     global _connection
     if _connection is not None and not _connection.closed:
         return _connection, True
+    started = time.perf_counter()
     try:
         # Both can find the configuration wanting: the settings, and the secret (no host).
         _connection = _open(database_settings())
     except ConfigError as exc:
         logger.error("database is not configured", extra={"reason": str(exc)})
         raise InternalError() from exc
+    metrics.connection_opened(time.perf_counter() - started)
     return _connection, False
 
 
@@ -254,6 +260,7 @@ def _run(fn: Callable[..., Any], read_only: bool, args: tuple, kwargs: dict) -> 
                 _rollback_quietly(conn)
             if ended and reused and attempt == 1 and not committing and conn.statements_run == 0:
                 logger.info("cached database connection was closed by the server; reconnecting")
+                metrics.connection_retried()
                 continue
             if isinstance(exc, psycopg2.Error):
                 translated = _translate(exc)

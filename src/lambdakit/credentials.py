@@ -7,8 +7,10 @@ deployed function pays for it once per cold start, not on import.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
+from lambdakit import metrics
 from lambdakit.errors import ServiceUnavailable
 
 _client: Any = None
@@ -46,7 +48,9 @@ def database_credentials(secret_id: str) -> dict[str, Any]:
     """The secret's JSON (username, password, optional host/port/dbname), fetched once and then cached."""
     global _cached
     if _cached is None:
+        started = time.perf_counter()
         _cached = _fetch(secret_id)
+        metrics.credentials_fetched(time.perf_counter() - started)
     return _cached
 
 
@@ -55,6 +59,7 @@ def refresh_credentials(secret_id: str) -> bool:
     global _cached
     previous = _cached
     _cached = _fetch(secret_id)
+    metrics.credentials_refreshed(rotated=_cached != previous)
     return _cached != previous
 
 

@@ -99,4 +99,4 @@ def test_boto3_is_not_loaded_when_database_url_is_set(pg):
         text=True,
         check=True,
     )
-    assert out.stdout.strip() == "False"
+    assert out.stdout.strip().splitlines()[-1] == "False"  # after the metric lines of the cold start
