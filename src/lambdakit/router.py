@@ -16,13 +16,14 @@ import binascii
 import inspect
 import re
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from lambdakit import request as requests
+from lambdakit.authorization import authorize
 from lambdakit.binding import Binding, spec_of
 from lambdakit.errors import (
     ApiError,
@@ -56,7 +57,7 @@ MAX_BODY_BYTES = 6 * 1024 * 1024
 _JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+\+)?json\s*(?:;.*)?$", re.IGNORECASE)
 _JSON_HEADERS = {"Content-Type": "application/json"}
 _UNRECOGNISED = "unrecognised event: expected API Gateway, AppSync or {route, args}"
-_DECLARED = ("body", "response", "params", "summary")
+_DECLARED = ("body", "response", "params", "summary", "auth", "groups", "scopes")
 _MARK = "__lambdakit_endpoint__"
 
 logger = Logger()
@@ -101,9 +102,11 @@ class Endpoint:
         for key, value in declared.items():
             if value is None:
                 continue
-            if key in self.declared and self.declared[key] != value:
+            # groups=[...]: compared and stored as the route model stores them
+            stored = tuple(value) if isinstance(value, list) else value
+            if key in self.declared and self.declared[key] != stored:
                 raise RouteError(f"{self.where}: {key}= is declared twice on {self.name}() with different values")
-            self.declared[key] = value
+            self.declared[key] = stored
         self._build()
 
     def retarget(self, wrapper: Callable[..., Any]) -> None:
@@ -271,14 +274,20 @@ class Router:
         response: Mapping[str, Any] | None = None,
         params: Mapping[str, Mapping[str, Any]] | None = None,
         summary: str | None = None,
+        auth: str | None = None,
+        groups: Sequence[str] | None = None,
+        scopes: Sequence[str] | None = None,
     ) -> Callable[[Callable], Callable]:
         """Serve `fn` for an API Gateway method and path (`/students/{studentId}`, `/files/{path+}`).
 
         `status` is the success code; `body` and `response` are JSON Schemas (Python names) of the
         request body and the answer; `params` adds constraints to parameters (`{"limit": {"maximum": 100}}`).
+        `auth` overrides the stack's default ("none": public, "iam": SigV4 only); a caller needs one
+        of `groups` and one of `scopes` when given (the function checks them too: 401/403).
         """
         check_rest(method, path, status)  # a malformed route fails here, at import
         declared = {"body": body, "response": response, "params": params, "summary": summary}
+        declared |= {"auth": auth, "groups": groups, "scopes": scopes}
         return self._register("rest", (method, path), {"status": status}, declared)
 
     def graphql(
@@ -288,15 +297,29 @@ class Router:
         *,
         body: Mapping[str, Any] | None = None,
         response: Mapping[str, Any] | None = None,
+        auth: str | None = None,
+        groups: Sequence[str] | None = None,
+        scopes: Sequence[str] | None = None,
     ) -> Callable[[Callable], Callable]:
-        """Serve `fn` as the AppSync Lambda resolver of `type_name.field_name`."""
+        """Serve `fn` as the AppSync Lambda resolver of `type_name.field_name` (`auth`, `groups`, `scopes`: as REST)."""
         check_graphql(type_name, field_name)
-        return self._register("graphql", (type_name, field_name), {}, {"body": body, "response": response})
+        declared = {"body": body, "response": response, "auth": auth, "groups": groups, "scopes": scopes}
+        return self._register("graphql", (type_name, field_name), {}, declared)
 
-    def direct(self, name: str, *, body: Mapping[str, Any] | None = None) -> Callable[[Callable], Callable]:
-        """Serve `fn` for direct invokes `{"route": name, "args": {...}}` (never exposed through an API)."""
+    def direct(
+        self,
+        name: str,
+        *,
+        body: Mapping[str, Any] | None = None,
+        groups: Sequence[str] | None = None,
+        scopes: Sequence[str] | None = None,
+    ) -> Callable[[Callable], Callable]:
+        """Serve `fn` for direct invokes `{"route": name, "args": {...}}` (never exposed through an API).
+
+        Invoking needs `lambda:InvokeFunction`; `groups`/`scopes` are checked against the `caller` the invoker passes.
+        """
         check_direct(name)
-        return self._register("direct", (name,), {}, {"body": body})
+        return self._register("direct", (name,), {}, {"body": body, "groups": groups, "scopes": scopes})
 
     def _register(
         self, kind: str, args: tuple, options: dict[str, Any], declared: dict[str, Any]
@@ -389,10 +412,9 @@ class Router:
             method, path, route, path_parameters = self._resolve(event, http_api)
             where = f"{method} {path}"
             endpoint = self._endpoints[("rest", route.key)]
-            result = endpoint.call(
-                self._rest_inputs(event, endpoint, path_parameters, http_api),
-                lambda kind: _injected(kind, event, context, "http" if http_api else "rest"),
-            )
+            injected = _injector(event, context, "http" if http_api else "rest")
+            authorize(endpoint.spec, "rest", injected)  # before the body is read, as the gateway would
+            result = endpoint.call(self._rest_inputs(event, endpoint, path_parameters, http_api), injected)
             return _success_response(result, route.status, http_api)
         except Exception as exc:
             return _error_response(_failure(exc, where), http_api)
@@ -463,10 +485,9 @@ class Router:
     def _graphql_endpoint(self, endpoint: Endpoint) -> Callable[..., Any]:
         def resolve(**arguments: Any) -> Any:
             try:
-                result = endpoint.call(
-                    snakify(arguments),
-                    lambda kind: _injected(kind, self._appsync.current_event.raw_event, None, "graphql"),
-                )
+                injected = _injector(self._appsync.current_event.raw_event, None, "graphql")
+                authorize(endpoint.spec, "graphql", injected)
+                result = endpoint.call(snakify(arguments), injected)
                 return to_plain(result.body if isinstance(result, Response) else result)
             except Exception as exc:
                 # A fresh exception: AppSync shows its type and message, and nothing else travels with it.
@@ -488,7 +509,9 @@ class Router:
                 args = {}
             if not isinstance(args, dict):
                 raise BadRequest("args: must be an object")
-            result = endpoint.call(snakify(args), lambda kind: _injected(kind, event, context, "direct"))
+            injected = _injector(event, context, "direct")
+            authorize(endpoint.spec, "direct", injected)
+            result = endpoint.call(snakify(args), injected)
             return {"data": to_plain(result.body if isinstance(result, Response) else result)}
         except Exception as exc:
             failure = _failure(exc, f"direct {name}")
@@ -504,6 +527,18 @@ def _record(
     if kind == "graphql":
         return graphql_route(*args, endpoint.name, **common)
     return direct_route(*args, endpoint.name, **common)
+
+
+def _injector(event: dict, context: Any, source: str) -> Callable[[str], Any]:
+    """Builds the Caller or Request of this event when first asked for (by the check or the function), once."""
+    built: dict[str, Any] = {}
+
+    def injected(kind: str) -> Any:
+        if kind not in built:
+            built[kind] = _injected(kind, event, context, source)
+        return built[kind]
+
+    return injected
 
 
 def _injected(kind: str, event: dict, context: Any, source: str) -> Any:
