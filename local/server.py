@@ -9,6 +9,7 @@ uvicorn (with httptools) does the HTTP; it is well kept and fast, and its worker
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import json
 import os
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from local.auth import AppSyncRules, LocalGate, Refusal, attach_rest, document_access
 from local.events import LambdaContext, http_response, rest_v1_event
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,11 +88,17 @@ class LambdaApp:
         self._openapi: bytes | None = None
         self._colour = use_colour()
 
+    @functools.cached_property
+    def gate(self) -> LocalGate:
+        """The stack's `auth` (cdk.json, AUTH), applied as API Gateway and AppSync would."""
+        return LocalGate.from_project()
+
     def module(self) -> Any:
         """The Lambda module, imported on first use in this worker (its cold start)."""
         if self._module is None:
             if str(SRC) not in sys.path:
                 sys.path.insert(0, str(SRC))
+            os.environ["AUTH"] = self.gate.mode  # as the stack sets it on the function
             self._module = importlib.import_module(self.module_name)
         return self._module
 
@@ -98,12 +106,12 @@ class LambdaApp:
         """The Lambda module's router: its public `match` and `routes` are all the server reads."""
         return self.module().router
 
-    def _match(self, method: str, path: str) -> tuple[str, dict[str, str] | None, str]:
-        """The resource and path parameters API Gateway would report, and the route function's name."""
+    def _match(self, method: str, path: str) -> tuple[str, dict[str, str] | None, str, Any]:
+        """The resource and path parameters API Gateway would report, the route function's name, and its record."""
         found = self.router().match(method, path)
         if found.route is None:
-            return "/{proxy+}", None, "-"
-        return found.route.path.text, found.path_parameters, found.route.function
+            return "/{proxy+}", None, "-", None
+        return found.route.path.text, found.path_parameters, found.route.function, found.route
 
     def graphql(self) -> Any:
         """The AppSync look-alike for this worker, built on first use from SRC/schema.graphql."""
@@ -112,6 +120,8 @@ class LambdaApp:
 
             module = self.module()
             self._graphql = GraphqlEndpoint(SRC / "schema.graphql", module.handler, self.router().routes.graphql)
+            if self.gate.mode != "none" or self.gate.api_keys:
+                self._graphql.use_auth(AppSyncRules.from_project(self._graphql.sdl))
             if self._graphql.unknown:
                 _log(f"graphql: routes with no field in schema.graphql: {', '.join(self._graphql.unknown)}")
         return self._graphql
@@ -129,7 +139,7 @@ class LambdaApp:
         if self._openapi is None:
             from lambdakit.openapi import client_document
 
-            document = client_document(self.router().routes, title=api_title())
+            document = client_document(self.router().routes, title=api_title(), access=document_access())
             self._openapi = json.dumps(document, indent=2).encode()
         return 200, _JSON, self._openapi, "openapi"
 
@@ -141,7 +151,9 @@ class LambdaApp:
             except Exception as exc:  # the request that needs it reports it; plain REST still works
                 _log(f"graphql: cannot load src/schema.graphql: {exc}")
 
-    def _serve_graphql(self, method: str, headers: list[tuple[str, str]], body: bytes) -> tuple[int, list, bytes, str]:
+    def _serve_graphql(
+        self, method: str, headers: list[tuple[str, str]], body: bytes, scope: dict
+    ) -> tuple[int, list, bytes, str]:
         if not (SRC / "schema.graphql").is_file():
             return 404, _JSON, b'{"message":"no GraphQL here: src/schema.graphql does not exist"}', "-"
         if method != "POST":
@@ -152,7 +164,7 @@ class LambdaApp:
         except Exception as exc:  # a broken schema is the developer's to fix: say what is wrong
             message = json.dumps({"message": f"src/schema.graphql: {exc}"}).encode()
             return 500, _JSON, message, "-"
-        status, answer, fields = endpoint.answer(body, dict(headers))
+        status, answer, fields = endpoint.answer(body, dict(headers), scope=scope)
         route = "graphql " + (",".join(self._graphql_functions(fields)) or "-")
         return status, _JSON, json.dumps(answer, separators=(",", ":")).encode(), route
 
@@ -171,6 +183,7 @@ class LambdaApp:
                 if message["type"] == "lifespan.startup":
                     self.module()
                     self._warm_graphql()
+                    self.gate.warm()
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":
                     await send({"type": "lifespan.shutdown.complete"})
@@ -185,11 +198,14 @@ class LambdaApp:
         if too_large:
             status, headers, data = 413, _JSON, _TOO_LARGE
         elif path == "/graphql":
-            status, headers, data, route = self._serve_graphql(method, headers_in, body)
+            status, headers, data, route = self._serve_graphql(method, headers_in, body, scope)
         else:
-            resource, path_parameters, route = self._match(method, path)
+            resource, path_parameters, route, record = self._match(method, path)
+            decision = self.gate.request(record, scope, headers_in, body)
             if route == "-" and method == "GET" and (path in ("/openapi.json", "/docs") or path in _DOCS_ASSETS):
                 status, headers, data, route = self._serve_docs(path)
+            elif isinstance(decision, Refusal):  # API Gateway's answer: the function never runs
+                status, headers, data = decision.status, _JSON, json.dumps({"message": decision.message}).encode()
             else:
                 event = rest_v1_event(
                     method,
@@ -201,6 +217,7 @@ class LambdaApp:
                     path_parameters=path_parameters,
                     source_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
                 )
+                attach_rest(event, decision)
                 try:
                     result = self.module().handler(event, LambdaContext())
                 except Exception as exc:  # an unhandled error in Lambda becomes API Gateway's 502

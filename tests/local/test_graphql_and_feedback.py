@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.requests import RequestsHTTPTransport
@@ -20,9 +19,11 @@ import lambda_function
 from lambdakit.routemodel import graphql_route
 from local.graphql import LAMBDA_ERROR_TYPE, GraphqlEndpoint
 from local.server import SRC, access_line, use_colour
+from tests.identities import bearer, signed_in_session
 from tests.local.conftest import ROOT, start_server, stop_server
 
 pytestmark = pytest.mark.slow
+http = signed_in_session()  # a user in every group: authorization has its own tests
 
 STUDENT_FIELDS = "studentId firstName lastName status active createdAt"
 
@@ -39,7 +40,7 @@ def served(pg, tmp_path_factory) -> Iterator[tuple[str, Path, int]]:
 
 @pytest.fixture
 def client(served) -> Iterator[Client]:
-    transport = RequestsHTTPTransport(url=f"{served[0]}/graphql", timeout=10)
+    transport = RequestsHTTPTransport(url=f"{served[0]}/graphql", timeout=10, headers=bearer())
     with Client(transport=transport, fetch_schema_from_transport=False) as session:
         yield session
 
@@ -71,7 +72,7 @@ def test_gql_client_creates_then_updates_a_student_with_save_student(client, ser
         updated = client.execute(GraphQLRequest(save, variable_values={"id": sid, "body": {"lastName": "Johnson"}}))
         assert updated["saveStudent"] == {"studentId": sid, "lastName": "Johnson"}
         # Committed: the REST route sees it too.
-        assert requests.get(f"{served[0]}/students/{sid}", timeout=5).json()["lastName"] == "Johnson"
+        assert http.get(f"{served[0]}/students/{sid}", timeout=5).json()["lastName"] == "Johnson"
     finally:
         client.execute(GraphQLRequest(f"mutation {{ deleteStudent(studentId: {sid}) {{ studentId }} }}"))
 
@@ -100,12 +101,12 @@ def test_invalid_input_names_the_field_and_writes_nothing(client, admin):
 
 
 def test_a_query_the_schema_rejects_never_reaches_the_function(served):
-    answer = requests.post(f"{served[0]}/graphql", json={"query": "{ getStudent(studentId: 1) { nope } }"}, timeout=5)
+    answer = http.post(f"{served[0]}/graphql", json={"query": "{ getStudent(studentId: 1) { nope } }"}, timeout=5)
     assert answer.status_code == 200
     body = answer.json()
     assert body["data"] is None and body["errors"][0]["errorType"] == "ValidationError"
     assert "nope" in body["errors"][0]["message"]
-    not_json = requests.post(f"{served[0]}/graphql", data=b"{oops", timeout=5)
+    not_json = http.post(f"{served[0]}/graphql", data=b"{oops", timeout=5)
     assert not_json.status_code == 400
 
 
@@ -149,9 +150,9 @@ def test_banner_shows_the_urls_and_the_database_without_its_password(served):
 
 def test_each_request_logs_one_line_with_its_route_function_and_no_colour_off_a_terminal(served):
     base, log, _ = served
-    requests.get(f"{base}/students/2", timeout=5)
-    requests.post(f"{base}/graphql", json={"query": "{ getStudent(studentId: 2) { studentId } }"}, timeout=5)
-    requests.get(f"{base}/nowhere", timeout=5)
+    http.get(f"{base}/students/2", timeout=5)
+    http.post(f"{base}/graphql", json={"query": "{ getStudent(studentId: 2) { studentId } }"}, timeout=5)
+    http.get(f"{base}/nowhere", timeout=5)
     lines = log.read_text().splitlines()
     assert any(line.startswith("GET /students/2 200 ") and " get_student " in line and "ms" in line for line in lines)
     assert any(line.startswith("POST /graphql 200 ") and "graphql get_student" in line for line in lines)
@@ -172,7 +173,7 @@ def test_colours_only_on_a_terminal_and_never_with_no_color(monkeypatch):
 
 
 def test_openapi_json_is_valid_and_lists_every_rest_route(served):
-    response = requests.get(f"{served[0]}/openapi.json", timeout=10)
+    response = http.get(f"{served[0]}/openapi.json", timeout=10)
     assert response.status_code == 200 and response.headers["content-type"] == "application/json"
     document = response.json()
     validate(document)
@@ -182,7 +183,7 @@ def test_openapi_json_is_valid_and_lists_every_rest_route(served):
 
 
 def test_docs_page_loads_swagger_ui_on_the_served_document(served):
-    response = requests.get(f"{served[0]}/docs", timeout=5)
+    response = http.get(f"{served[0]}/docs", timeout=5)
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
     assert "SwaggerUIBundle" in response.text and 'url: "/openapi.json"' in response.text
 
@@ -198,12 +199,12 @@ def test_make_openapi_writes_the_document_the_server_serves(served, tmp_path):
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    assert json.loads(out.read_text()) == requests.get(f"{served[0]}/openapi.json", timeout=10).json()
+    assert json.loads(out.read_text()) == http.get(f"{served[0]}/openapi.json", timeout=10).json()
 
 
 def test_one_worker_without_reload_runs_routes_in_the_launched_process_so_breakpoints_hit(served):
     base, log, pid = served
-    requests.get(f"{base}/students/3", timeout=5)
+    http.get(f"{base}/students/3", timeout=5)
     line = next(line for line in log.read_text().splitlines() if line.startswith("GET /students/3 "))
     assert line.endswith(f"pid={pid}")
 
