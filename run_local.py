@@ -57,6 +57,9 @@ def run_event(name: str) -> int:
         return 2
     event = json.loads(path.read_text())
     _use_database()
+    from infra.config import project_config
+
+    os.environ.setdefault("AUTH", project_config().auth)  # as the stack sets it on the function
     import lambda_function
     from local.events import LambdaContext
 
