@@ -93,12 +93,21 @@ class LambdaApp:
         """The stack's `auth` (cdk.json, AUTH), applied as API Gateway and AppSync would."""
         return LocalGate.from_project()
 
+    @functools.cached_property
+    def cors_origins(self) -> tuple[str, ...]:
+        """The stack's `corsOrigins` (cdk.json or CORS_ORIGINS): preflight is answered for them."""
+        from infra.config import project_config
+
+        return project_config().cors_origins
+
     def module(self) -> Any:
         """The Lambda module, imported on first use in this worker (its cold start)."""
         if self._module is None:
             if str(SRC) not in sys.path:
                 sys.path.insert(0, str(SRC))
             os.environ["AUTH"] = self.gate.mode  # as the stack sets it on the function
+            if self.cors_origins:
+                os.environ.setdefault("CORS_ALLOW_ORIGIN", self.cors_origins[0])
             self._module = importlib.import_module(self.module_name)
         return self._module
 
@@ -204,6 +213,9 @@ class LambdaApp:
             decision = self.gate.request(record, scope, headers_in, body)
             if route == "-" and method == "GET" and (path in ("/openapi.json", "/docs") or path in _DOCS_ASSETS):
                 status, headers, data, route = self._serve_docs(path)
+            elif method == "OPTIONS" and self.cors_origins and record is None:
+                # The REST stack answers preflight with a mock, before any authorizer: so does this server.
+                status, headers, data, route = 204, preflight_headers(self.cors_origins[0]), b"", "cors"
             elif isinstance(decision, Refusal):  # API Gateway's answer: the function never runs
                 status, headers, data = decision.status, _JSON, json.dumps({"message": decision.message}).encode()
             else:
@@ -285,6 +297,17 @@ def serve(port: int, workers: int, host: str = "127.0.0.1", sock: socket.socket 
         Multiprocess(config, sockets=[sock]).run()
     else:
         uvicorn.Server(config).run(sockets=[sock])
+
+
+def preflight_headers(origin: str) -> list[tuple[str, str]]:
+    """What the REST stack's OPTIONS mock answers (lambdakit/openapi.py), as HTTP headers."""
+    from lambdakit.openapi import CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS
+
+    return [
+        ("access-control-allow-origin", origin),
+        ("access-control-allow-methods", CORS_ALLOW_METHODS),
+        ("access-control-allow-headers", CORS_ALLOW_HEADERS),
+    ]
 
 
 def api_title() -> str:

@@ -191,7 +191,12 @@ def _success_response(result: Any, status: int, http_api: bool) -> dict[str, Any
     if content_type and not any(name.lower() == "content-type" for name in headers):
         headers["Content-Type"] = content_type
     return _proxy_response(
-        result.status, body or "", headers, http_api, cookies=tuple(result.cookies), is_base64=is_base64
+        status if result.status is None else result.status,
+        body or "",
+        headers,
+        http_api,
+        cookies=tuple(result.cookies),
+        is_base64=is_base64,
     )
 
 
@@ -415,7 +420,10 @@ class Router:
             injected = _injector(event, context, "http" if http_api else "rest")
             authorize(endpoint.spec, "rest", injected)  # before the body is read, as the gateway would
             result = endpoint.call(self._rest_inputs(event, endpoint, path_parameters, http_api), injected)
-            return _success_response(result, route.status, http_api)
+            response = _success_response(result, route.status, http_api)
+            if method == "HEAD" and route.method == "GET":
+                response.update(body="", isBase64Encoded=False)  # the GET's status and headers, no body
+            return response
         except Exception as exc:
             return _error_response(_failure(exc, where), http_api)
 
@@ -444,6 +452,9 @@ class Router:
             if route is not None and (isinstance(parameters, dict) or not route.path.parameters):
                 return method, path, route, parameters or {}
         found = self._table.match(method, path, ignore_trailing_slash=not http_api)  # type: ignore[union-attr]
+        if found.route is None and method == "HEAD":
+            # HEAD on a path with a GET is that GET without its body (API Gateway sends it through ANY).
+            found = self._table.match("GET", path, ignore_trailing_slash=not http_api)  # type: ignore[union-attr]
         if found.route is None:
             if found.allowed:
                 raise MethodNotAllowed(f"method {method} not allowed on {path}", list(found.allowed))
