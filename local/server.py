@@ -326,9 +326,20 @@ def banner(host: str, port: int, workers: int, database: str, reload: bool) -> s
         f"  GraphQL   POST {base}/graphql",
         f"  OpenAPI   {base}/openapi.json    Swagger UI {base}/docs",
         f"  database  {database}",
+        f"  auth      {_auth_line()}",
         f"  reload    {'on: edits to ' + _shown(SRC) + ' restart the workers' if reload else 'off'}",
     ]
     return "\n".join(lines)
+
+
+def _auth_line() -> str:
+    """What a request needs, as the stack's `auth` says (the first thing a 401 makes one look for)."""
+    mode = LocalGate.from_project().mode
+    if mode in ("cognito", "jwt"):
+        return f'{mode}: -H "Authorization: Bearer $(python run_local.py token --user you --groups staff)"'
+    if mode == "iam":
+        return 'iam: sign with the local keys, eval "$(python run_local.py credentials)"'
+    return "none: every route is public (AUTH=none)"
 
 
 def _routes_line(base: str) -> str:

@@ -146,6 +146,7 @@ def test_banner_shows_the_urls_and_the_database_without_its_password(served):
     text = log.read_text()
     assert f"{base}/graphql" in text and f"{base}/docs" in text and f"{base}/openapi.json" in text
     assert "postgres:***@127.0.0.1" in text and ":postgres@" not in text
+    assert "auth      cognito: -H \"Authorization: Bearer $(python run_local.py token" in text
 
 
 def test_each_request_logs_one_line_with_its_route_function_and_no_colour_off_a_terminal(served):
