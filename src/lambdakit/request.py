@@ -85,15 +85,20 @@ def _split(value: Any) -> tuple[str, ...]:
     return tuple(part for part in value.strip("[]").replace(",", " ").split() if part)
 
 
-def _from_claims(kind: str, claims: Any) -> Caller:
+def _from_claims(kind: str, claims: Any, **given: Any) -> Caller:
+    """The Caller of a token's claims; `given` values (from outside the claims) win when they are set."""
     claims = dict(claims) if isinstance(claims, Mapping) else {}
     return Caller(
         kind=kind,
-        subject=claims.get("sub"),
-        username=claims.get("cognito:username") or claims.get("username") or claims.get("preferred_username"),
-        groups=_split(claims.get("cognito:groups") or claims.get("groups")),
-        scopes=_split(claims.get("scope") or claims.get("scp")),
+        subject=given.get("subject") or claims.get("sub"),
+        username=given.get("username")
+        or claims.get("cognito:username")
+        or claims.get("username")
+        or claims.get("preferred_username"),
+        groups=given.get("groups") or _split(claims.get("cognito:groups") or claims.get("groups")),
+        scopes=given.get("scopes") or _split(claims.get("scope") or claims.get("scp")),
         claims=claims,
+        api_key_id=given.get("api_key_id"),
     )
 
 
@@ -128,27 +133,41 @@ def rest_request(event: dict, context: Any, http_api: bool) -> Request:
     )
 
 
-def rest_caller(event: dict, http_api: bool) -> Caller:
-    """The Caller API Gateway's authorizer put in the event (Cognito, JWT, IAM, API key), or anonymous."""
+def _rest_context(event: dict) -> tuple[dict, dict, dict]:
     ctx = event.get("requestContext") if isinstance(event.get("requestContext"), dict) else {}
     authorizer = ctx.get("authorizer") if isinstance(ctx.get("authorizer"), dict) else {}
+    identity = ctx.get("identity") if isinstance(ctx.get("identity"), dict) else {}
+    return ctx, authorizer, identity
+
+
+def rest_caller_kind(event: dict, http_api: bool) -> str:
+    """Which authorizer vouched for the caller (`Caller.kind`), without building the Caller."""
+    _, authorizer, identity = _rest_context(event)
     if http_api:
         if isinstance(authorizer.get("jwt"), dict):
-            jwt = authorizer["jwt"]
-            caller = _from_claims("jwt", jwt.get("claims"))
-            scopes = _split(jwt.get("scopes")) or caller.scopes
-            return Caller(**{**caller.__dict__, "scopes": scopes})
-        if isinstance(authorizer.get("iam"), dict):
-            return Caller(kind="iam", principal=authorizer["iam"].get("userArn"))
-        return ANONYMOUS
-    identity = ctx.get("identity") if isinstance(ctx.get("identity"), dict) else {}
+            return "jwt"
+        return "iam" if isinstance(authorizer.get("iam"), dict) else "anonymous"
     if isinstance(authorizer.get("claims"), dict):
-        # A Cognito authorizer gives every claim as a string, groups as "a,b" (or "[a b]").
-        caller = _from_claims("cognito", authorizer["claims"])
-        return Caller(**{**caller.__dict__, "api_key_id": identity.get("apiKeyId")})
+        return "cognito"
     if identity.get("userArn"):
-        return Caller(kind="iam", principal=identity["userArn"], api_key_id=identity.get("apiKeyId"))
-    if identity.get("apiKeyId"):
+        return "iam"
+    return "api_key" if identity.get("apiKeyId") else "anonymous"
+
+
+def rest_caller(event: dict, http_api: bool) -> Caller:
+    """The Caller API Gateway's authorizer put in the event (Cognito, JWT, IAM, API key), or anonymous."""
+    kind = rest_caller_kind(event, http_api)
+    _, authorizer, identity = _rest_context(event)
+    if kind == "jwt":
+        jwt = authorizer["jwt"]
+        return _from_claims("jwt", jwt.get("claims"), scopes=_split(jwt.get("scopes")))
+    if kind == "iam":
+        principal = authorizer["iam"].get("userArn") if http_api else identity["userArn"]
+        return Caller(kind="iam", principal=principal, api_key_id=None if http_api else identity.get("apiKeyId"))
+    if kind == "cognito":
+        # A Cognito authorizer gives every claim as a string, groups as "a,b" (or "[a b]").
+        return _from_claims("cognito", authorizer["claims"], api_key_id=identity.get("apiKeyId"))
+    if kind == "api_key":
         return Caller(kind="api_key", api_key_id=identity["apiKeyId"])
     return ANONYMOUS
 
@@ -176,14 +195,12 @@ def graphql_caller(event: dict) -> Caller:
         return ANONYMOUS
     if identity.get("userArn") or identity.get("accountId"):
         return Caller(kind="iam", principal=identity.get("userArn"))
-    caller = _from_claims("cognito" if "username" in identity else "jwt", identity.get("claims"))
-    return Caller(
-        **{
-            **caller.__dict__,
-            "subject": identity.get("sub") or caller.subject,
-            "username": identity.get("username") or caller.username,
-            "groups": _split(identity.get("groups")) or caller.groups,
-        }
+    return _from_claims(
+        "cognito" if "username" in identity else "jwt",
+        identity.get("claims"),
+        subject=identity.get("sub"),
+        username=identity.get("username"),
+        groups=_split(identity.get("groups")),
     )
 
 

@@ -566,6 +566,10 @@ def _injector(event: dict, context: Any, source: str) -> Callable[[str], Any]:
 def _injected(kind: str, event: dict, context: Any, source: str) -> Any:
     """The Caller or Request a route declared, built from the event only when asked for."""
     http_api = source == "http"
+    if kind == "caller_kind" and source in ("rest", "http"):
+        return requests.rest_caller_kind(event, http_api)
+    if kind == "caller_kind":
+        return _injected("caller", event, context, source).kind
     if kind == "caller":
         if source in ("rest", "http"):
             return requests.rest_caller(event, http_api)
