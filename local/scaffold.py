@@ -241,7 +241,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print("wrote " + ", ".join(str(path.relative_to(ROOT)) for path in written))
-    print(f"next: make serve (applies the migration), then curl localhost:3000/{args.name.replace('_', '-')}")
+    path = args.name.replace("_", "-")
+    print("next: make serve (it applies the migration), then, signed in with a local token:")
+    print(f'  curl localhost:3000/{path} -H "Authorization: Bearer $(python run_local.py token --groups staff)"')
     return 0
 
 
