@@ -40,7 +40,7 @@ run-local: $(VENV)/.installed ## run events/$(EVENT).json through the handler (E
 db-init: $(VENV)/.installed ## apply schema and seed to DATABASE_URL or the embedded database (idempotent)
 	$(PY) run_local.py db-init
 
-test: $(VENV)/.installed ## run every test (unit, integration, infrastructure) against a real PostgreSQL
+test: $(VENV)/.installed pgbouncer ## run every test (unit, integration, infrastructure) against a real PostgreSQL
 	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
 

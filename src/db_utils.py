@@ -1,8 +1,10 @@
 """`@transaction`: one cached PostgreSQL connection per execution environment, a transaction per call.
 
 Per request it sends only the route's own statements: a read-only route runs in autocommit (one
-round trip for one SELECT), a read-write route gets BEGIN, its statements and COMMIT. Session
-settings travel once, in the connection's startup packet. A connection the server has closed
+round trip for one SELECT), a read-write route gets BEGIN, its statements and COMMIT. Nothing is set
+on the session, so the same connection works through RDS Proxy or PgBouncer in transaction mode
+without pinning: the timeouts are the database role's own defaults (lambdakit.session), checked once
+per new connection. A connection the server has closed
 (restart, failover, idle timeout, Aurora pause) is replaced and the call retried once, but only when
 none of its statements had run, so a retry can never apply anything twice.
 """
@@ -19,6 +21,7 @@ import psycopg2
 import psycopg2.extensions
 from aws_lambda_powertools import Logger
 
+from lambdakit import session
 from lambdakit.credentials import database_credentials, refresh_credentials
 from lambdakit.errors import (
     ApiError,
@@ -101,13 +104,10 @@ _current: TrackedConnection | None = None
 
 
 def _connect_kwargs(settings: DatabaseSettings) -> dict[str, Any]:
-    options = f"-c statement_timeout={settings.statement_timeout_ms}"
-    if settings.idle_session_timeout_ms:
-        options += f" -c idle_session_timeout={settings.idle_session_timeout_ms}"
+    # No libpq `options` here: RDS Proxy refuses any connection that carries it, PgBouncer too.
     kwargs: dict[str, Any] = {
         "connect_timeout": settings.connect_timeout,
         "application_name": settings.application_name,
-        "options": options,
         # Keepalives let a connection to a vanished server fail fast instead of hanging.
         "keepalives": 1,
         "keepalives_idle": 30,
@@ -143,9 +143,11 @@ def _open(settings: DatabaseSettings) -> TrackedConnection:
     deadline = time.monotonic() + settings.connect_retry_seconds
     delay = 0.25
     reread_secret = False
+    wanted = session.wanted_defaults(settings.statement_timeout_ms, settings.idle_session_timeout_ms)
     while True:
         try:
-            return psycopg2.connect(**_connect_kwargs(settings))
+            kwargs = _connect_kwargs(settings)
+            return session.open_with_defaults(functools.partial(psycopg2.connect, **kwargs), wanted)
         except psycopg2.OperationalError as exc:
             if _is_auth_failure(exc) and settings.secret_id and not reread_secret:
                 reread_secret = True

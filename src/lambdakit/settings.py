@@ -26,7 +26,7 @@ class DatabaseSettings:
     connect_timeout: int
     connect_retry_seconds: float
     statement_timeout_ms: int
-    idle_session_timeout_ms: int
+    idle_session_timeout_ms: int | None
     application_name: str
 
     @property
@@ -61,6 +61,15 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
     return value
 
 
+def parse_session_timeouts(env: dict[str, str]) -> tuple[int, int | None]:
+    """DB_STATEMENT_TIMEOUT_MS and DB_IDLE_SESSION_TIMEOUT_MS (None when unset: the role's own value stays).
+
+    The migrator reads them too, without a database URL.
+    """
+    idle = _int(env, "DB_IDLE_SESSION_TIMEOUT_MS", -1)
+    return _int(env, "DB_STATEMENT_TIMEOUT_MS", 10_000), None if idle < 0 else idle
+
+
 def parse_database_settings(env: dict[str, str]) -> DatabaseSettings:
     """Read the DB_* variables (and DATABASE_URL) from a mapping; raises ConfigError on bad values."""
     url = env.get("DATABASE_URL", "").strip() or None
@@ -71,6 +80,7 @@ def parse_database_settings(env: dict[str, str]) -> DatabaseSettings:
     if sslmode not in _SSL_MODES:
         raise ConfigError(f"DB_SSLMODE must be one of {sorted(_SSL_MODES)}, got {sslmode!r}")
     port = _int(env, "DB_PORT", 0, minimum=0) or None
+    statement_timeout_ms, idle_session_timeout_ms = parse_session_timeouts(env)
     return DatabaseSettings(
         url=url,
         secret_id=secret_id,
@@ -80,8 +90,8 @@ def parse_database_settings(env: dict[str, str]) -> DatabaseSettings:
         sslmode=sslmode,
         connect_timeout=_int(env, "DB_CONNECT_TIMEOUT", 5, minimum=1),
         connect_retry_seconds=_float(env, "DB_CONNECT_RETRY_SECONDS", 0.0),
-        statement_timeout_ms=_int(env, "DB_STATEMENT_TIMEOUT_MS", 10_000),
-        idle_session_timeout_ms=_int(env, "DB_IDLE_SESSION_TIMEOUT_MS", 0),
+        statement_timeout_ms=statement_timeout_ms,
+        idle_session_timeout_ms=idle_session_timeout_ms,
         application_name=(
             env.get("DB_APPLICATION_NAME", "").strip() or env.get("POWERTOOLS_SERVICE_NAME", "").strip() or "lambda-api"
         ),
