@@ -45,6 +45,16 @@ _CONFLICT = {
     "23P01": "overlaps",
 }
 _RETRY_LATER = {"40001", "40P01"}
+# Slots free up as other requests finish, so a client may retry soon; "Retry-After" says how soon.
+CONNECTION_LIMIT_RETRY_AFTER = 2
+# What PostgreSQL (53300, sent before the session exists, so psycopg2 has no pgcode) and PgBouncer say
+# when every connection slot is taken.
+_CONNECTION_LIMIT_MESSAGES = (
+    "too many clients already",
+    "too many connections for",
+    "remaining connection slots are reserved",
+    "no more connections allowed",
+)
 
 
 class TrackedConnection(psycopg2.extensions.connection):
@@ -138,6 +148,19 @@ def _is_auth_failure(exc: psycopg2.OperationalError) -> bool:
     return exc.pgcode in ("28P01", "28000") or "authentication failed" in str(exc)
 
 
+def _is_connection_limit(exc: psycopg2.Error) -> bool:
+    if exc.pgcode == "53300":
+        return True
+    text = str(exc)
+    return any(message in text for message in _CONNECTION_LIMIT_MESSAGES)
+
+
+def _at_connection_limit() -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "database is at its connection limit, try again shortly", retry_after=CONNECTION_LIMIT_RETRY_AFTER
+    )
+
+
 def _open(settings: DatabaseSettings) -> TrackedConnection:
     """Connect, retrying with backoff within DB_CONNECT_RETRY_SECONDS and re-reading a rotated secret once."""
     deadline = time.monotonic() + settings.connect_retry_seconds
@@ -157,6 +180,8 @@ def _open(settings: DatabaseSettings) -> TrackedConnection:
                 raise ServiceUnavailable("database refused the credentials") from exc
             remaining = deadline - time.monotonic()
             if remaining <= 0:
+                if _is_connection_limit(exc):
+                    raise _at_connection_limit() from exc
                 raise ServiceUnavailable("database unavailable, try again shortly") from exc
             time.sleep(min(delay, remaining))
             delay = min(delay * 2, 2.0)
@@ -200,6 +225,8 @@ def _translate(exc: psycopg2.Error) -> ApiError | None:
     diag = exc.diag
     if code == "57014":
         return GatewayTimeout("database statement timed out")
+    if _is_connection_limit(exc):
+        return _at_connection_limit()
     if code in _CONFLICT:
         return Conflict(f"conflict: {_CONFLICT[code]} ({diag.constraint_name or 'constraint'})")
     if code in _RETRY_LATER:
