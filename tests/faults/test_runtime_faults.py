@@ -90,9 +90,9 @@ def test_6_rotated_password_is_read_again_once_and_a_stale_secret_is_not_retried
             attempts.append(kwargs["password"])
         return connect(*args, **kwargs)
 
-    def counting_fetch(secret_id: str) -> dict:
+    def counting_fetch(secret_id: str, **kwargs: Any) -> dict:
         reads.append(secret_id)
-        return fetch(secret_id)
+        return fetch(secret_id, **kwargs)
 
     runtime.setattr(psycopg2, "connect", counting_connect)
     runtime.setattr(credentials, "_fetch", counting_fetch)
