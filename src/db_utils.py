@@ -130,6 +130,8 @@ def _connect_kwargs(settings: DatabaseSettings) -> dict[str, Any]:
         kwargs["sslmode"] = settings.sslmode
     if settings.url:
         return {"dsn": settings.url, **kwargs}
+    if settings.iam_auth:
+        return {**kwargs, **_iam_login(settings)}
     secret = database_credentials(settings.secret_id)
     host = settings.host or secret.get("host")
     if not host:
@@ -142,6 +144,18 @@ def _connect_kwargs(settings: DatabaseSettings) -> dict[str, Any]:
         dbname=settings.dbname or secret.get("dbname") or "postgres",
     )
     return kwargs
+
+
+def _iam_login(settings: DatabaseSettings) -> dict[str, Any]:
+    """User and a signed token instead of a password: the proxy checks it against the function's IAM role."""
+    from lambdakit.iam_auth import MissingCredentials, auth_token
+
+    port = settings.port or 5432
+    try:
+        token = auth_token(settings.host or "", port, settings.user or "")
+    except MissingCredentials as exc:
+        raise ConfigError(str(exc)) from exc
+    return {"user": settings.user, "password": token, "host": settings.host, "port": port, "dbname": settings.dbname}
 
 
 def _is_auth_failure(exc: psycopg2.OperationalError) -> bool:
