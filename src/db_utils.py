@@ -21,7 +21,7 @@ import psycopg2
 import psycopg2.extensions
 from aws_lambda_powertools import Logger
 
-from lambdakit import session
+from lambdakit import session, snapstart
 from lambdakit.credentials import database_credentials, refresh_credentials
 from lambdakit.errors import (
     ApiError,
@@ -307,6 +307,10 @@ def _run(fn: Callable[..., Any], read_only: bool, args: tuple, kwargs: dict) -> 
         finally:
             _current = None
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+# With SnapStart, the runtime calls these around the snapshot; elsewhere this registers nothing.
+snapstart.register_hooks()
 
 
 @overload
