@@ -141,3 +141,19 @@ def test_invoke_finds_the_function_from_the_stack_outputs_when_not_given():
 
     assert aws_ops.stack_outputs("students-api-prod", client=lambda _: FakeCfn()) == {"FunctionName": "fn-from-stack"}
     assert calls == ["students-api-prod"]
+
+
+@pytest.mark.parametrize("variable", ["AWS_REGION", "REGION"])
+def test_aws_region_or_region_is_the_region_boto3_uses(monkeypatch, variable):
+    import boto3
+
+    env = {variable: "ap-southeast-2"}
+    assert aws_ops.use_region_from_environment(env) == "ap-southeast-2"
+    monkeypatch.setenv("AWS_DEFAULT_REGION", env["AWS_DEFAULT_REGION"])  # what boto3 reads
+    client = boto3.client("lambda", aws_access_key_id="k", aws_secret_access_key="s")
+    assert client.meta.region_name == "ap-southeast-2"
+
+
+def test_an_explicit_aws_default_region_wins():
+    env = {"AWS_DEFAULT_REGION": "eu-west-1", "AWS_REGION": "us-east-1"}
+    assert aws_ops.use_region_from_environment(env) == "eu-west-1"
