@@ -54,6 +54,7 @@ def _synth(src: Path, out: Path) -> float:
         "LAMBDA_FILE": str(src / "lambda_function.py"),
         # No prebuilt package: both sides zip their own source folder, so neither pays more for assets.
         "BUILD_DIR": str(src.parent / "no-build"),
+        "SYNTH_WITHOUT_BUILD": "1",
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
     }
     shutil.rmtree(out, ignore_errors=True)
