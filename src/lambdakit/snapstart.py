@@ -13,7 +13,6 @@ environment is being initialized for a snapshot (AWS_LAMBDA_INITIALIZATION_TYPE=
 from __future__ import annotations
 
 import os
-import random
 from collections.abc import Mapping
 
 from lambdakit import credentials, secrets_extension
@@ -31,6 +30,8 @@ def before_snapshot() -> None:
 
 def after_restore() -> None:
     """Forget everything tied to the environment the snapshot was taken in."""
+    import random  # here, not at the top: every cold start imports this module, few ever restore
+
     import db_utils
 
     db_utils.close_connection()
