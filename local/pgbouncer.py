@@ -1,4 +1,4 @@
-"""PgBouncer in transaction mode in front of a local PostgreSQL, for the tests and the benchmark.
+"""PgBouncer in front of a local PostgreSQL (transaction mode unless told), for the tests and the benchmark.
 
 Debian's `pgbouncer` package (`make test` and `make bench` install it when they can). Everything is
 PgBouncer's default except what a run needs said: the pool mode, where to listen, how clients log in,
@@ -32,10 +32,21 @@ def pgbouncer_binary() -> str | None:
 class PgBouncer:
     """One PgBouncer process pooling every database of `server` on 127.0.0.1:`port`."""
 
-    def __init__(self, server: EmbeddedPostgres, workdir: Path, *, pool_size: int | None = None) -> None:
+    def __init__(
+        self,
+        server: EmbeddedPostgres,
+        workdir: Path,
+        *,
+        pool_size: int | None = None,
+        pool_mode: str = "transaction",
+        tls: tuple[Path, Path] | None = None,
+    ) -> None:
         self.server = server
         self.workdir = Path(workdir)
         self.pool_size = pool_size
+        self.pool_mode = pool_mode
+        # (certificate, key): clients must speak TLS to PgBouncer (pgserver's PostgreSQL has no TLS of its own).
+        self.tls = tls
         self.port = free_port()
         self._process: subprocess.Popen | None = None
 
@@ -52,13 +63,16 @@ class PgBouncer:
             "unix_socket_dir": "",
             "auth_type": "scram-sha-256",
             "auth_file": str(self.workdir / "userlist.txt"),
-            "pool_mode": "transaction",
+            "pool_mode": self.pool_mode,
             "admin_users": "postgres",
             "logfile": str(self.workdir / "pgbouncer.log"),
             "pidfile": str(self.workdir / "pgbouncer.pid"),
         }
         if self.pool_size is not None:
             settings["default_pool_size"] = str(self.pool_size)
+        if self.tls is not None:
+            cert, key = self.tls
+            settings.update(client_tls_sslmode="require", client_tls_cert_file=str(cert), client_tls_key_file=str(key))
         ini = self.workdir / "pgbouncer.ini"
         ini.write_text(
             f"[databases]\n* = host=127.0.0.1 port={self.server.port}\n\n[pgbouncer]\n"
@@ -84,7 +98,7 @@ class PgBouncer:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                psycopg2.connect(self.url(), connect_timeout=2).close()
+                psycopg2.connect(self.url(), connect_timeout=2, sslmode="require" if self.tls else "prefer").close()
                 return self
             except psycopg2.OperationalError:
                 if self._process.poll() is not None or time.monotonic() > deadline:
@@ -94,7 +108,7 @@ class PgBouncer:
 
     def admin(self, command: str) -> None:
         """Run a command on PgBouncer's admin console (RECONNECT, PAUSE, ...)."""
-        conn = psycopg2.connect(self.url("pgbouncer"))
+        conn = psycopg2.connect(self.url("pgbouncer"), sslmode="require" if self.tls else "prefer")
         conn.autocommit = True
         try:
             with conn.cursor() as cur:
