@@ -58,7 +58,7 @@ def apply_migrations(conn: Any, directory: Path = MIGRATIONS_DIR) -> list[str]:
                 applied.append(path.name)
     finally:
         conn.autocommit = was_autocommit
-    session.store_role_defaults(conn, session.wanted_defaults(*parse_session_timeouts(dict(os.environ))))
+    session.ensure_role_defaults(conn, session.wanted_defaults(*parse_session_timeouts(dict(os.environ))))
     return applied
 
 

@@ -77,6 +77,18 @@ def store_role_defaults(conn: Any, wanted: Mapping[str, int]) -> bool:
     return True
 
 
+def ensure_role_defaults(conn: Any, wanted: Mapping[str, int]) -> None:
+    """Store `wanted` on the role unless it already keeps exactly that (the migrator's step: no needless ALTER)."""
+    was_autocommit = conn.autocommit
+    conn.autocommit = True
+    try:
+        stored, _ = _state(conn, wanted)
+    finally:
+        conn.autocommit = was_autocommit
+    if not stored:
+        store_role_defaults(conn, wanted)
+
+
 def open_with_defaults(connect: Callable[[], Any], wanted: Mapping[str, int]) -> Any:
     """Connect, making sure the role keeps `wanted` and that the returned session runs with it.
 
