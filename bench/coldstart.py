@@ -22,6 +22,7 @@ needs Debian's pgbouncer as the pooler tests do.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import os
 import pwd
@@ -214,6 +215,9 @@ def _secret_sources(url: str) -> Iterator[dict[str, dict[str, str]]]:
     secret = json.dumps(
         {"username": parts.username, "password": parts.password, "host": parts.hostname, "port": parts.port}
     )
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server would log every request
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     try:
@@ -250,13 +254,16 @@ def measure(python: str, package: Path, runs: int) -> dict[str, Any]:
             samples: dict[str, list[float]] = {name: [] for name in (*variants, "bare_function", "bare_script")}
             for variant in variants.values():  # one unmeasured start each: the role's defaults get stored once
                 _cold_start(python, package, path, variant)
-            for _ in range(runs):
-                for name, variant in variants.items():
-                    samples[name].append(_cold_start(python, package, path, variant))
-                samples["bare_function"].append(
-                    _cold_start(python, bare, bare_path, {"DATABASE_URL": url}, handler="bare_function.handler")
-                )
-                samples["bare_script"].append(_bare_script(python, package, url, sql.GET_STUDENT))
+            subjects = {name: functools.partial(_cold_start, python, package, path, v) for name, v in variants.items()}
+            subjects["bare_function"] = functools.partial(
+                _cold_start, python, bare, bare_path, {"DATABASE_URL": url}, handler="bare_function.handler"
+            )
+            subjects["bare_script"] = functools.partial(_bare_script, python, package, url, sql.GET_STUDENT)
+            names = list(subjects)
+            for round_ in range(runs):
+                # Each round starts with another subject, so no side always runs first (or after the same one).
+                for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
+                    samples[name].append(subjects[name]())
     finally:
         shutil.rmtree(bare, ignore_errors=True)
     ms = {name: statistics.median(values) * 1e3 for name, values in samples.items()}
