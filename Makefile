@@ -27,14 +27,15 @@ $(VENV)/.installed: requirements-dev.txt requirements-infra.txt src/requirements
 	@touch $@
 
 help: ## list the targets
+	@# Descriptions are plain text: a $$(VARIABLE) in one would print literally.
 	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 install: $(VENV)/.installed ## create .venv and install the Lambda, CDK and test packages
 
-serve: $(VENV)/.installed ## serve the API on http://127.0.0.1:$(PORT) (PORT=, WORKERS=)
+serve: $(VENV)/.installed ## serve the API on http://127.0.0.1:3000, reloading on edits (PORT=, WORKERS=)
 	$(PY) run_local.py serve --port $(PORT) --workers $(WORKERS)
 
-run-local: $(VENV)/.installed ## run events/$(EVENT).json through the handler (EVENT=name)
+run-local: $(VENV)/.installed ## run one event of events/ through the handler (EVENT=get_student)
 	$(PY) run_local.py $(EVENT)
 
 db-init: $(VENV)/.installed ## apply schema and seed to DATABASE_URL or the embedded database (idempotent)

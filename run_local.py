@@ -25,9 +25,13 @@ sys.path.insert(0, str(ROOT / "src"))
 
 
 def _use_database() -> str:
-    from local.database import prepare_database
+    """Start (or find) the database, apply pending migrations and the seed; exit with the reason when one fails."""
+    from local.database import load_migrator, prepare_database
 
-    url = prepare_database()
+    try:
+        url = prepare_database()
+    except load_migrator().MigrationFailed as exc:
+        sys.exit(f"error: {exc.message}\nfix the file (or add a new one) and run the command again")
     os.environ["DATABASE_URL"] = url
     return url
 
@@ -63,8 +67,21 @@ def run_event(name: str) -> int:
 
 def serve(port: int, workers: int, reload: bool) -> int:
     """Serve the API like API Gateway would; with reload, edits in src/ restart the workers."""
+    import errno
+    import socket
+
     from local.database import masked_url
 
+    probe = socket.socket()
+    try:
+        probe.bind(("127.0.0.1", port))
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        print(f"error: port {port} is already in use (another `make serve`?); try `make serve PORT={port + 1}`")
+        return 2
+    finally:
+        probe.close()
     given = bool(os.environ.get("DATABASE_URL", "").strip())
     url = _use_database()
     from local.server import banner
@@ -82,10 +99,12 @@ def serve(port: int, workers: int, reload: bool) -> int:
 
 def write_openapi(out: Path) -> int:
     """Write the document `/openapi.json` serves, for clients, docs and review (no database needed)."""
-    from local.openapi import students_document
+    import lambda_function
+    from lambdakit.openapi import client_document
+    from local.server import api_title
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(students_document(), indent=2) + "\n")
+    out.write_text(json.dumps(client_document(lambda_function.router.routes, title=api_title()), indent=2) + "\n")
     print(f"wrote {out}")
     return 0
 
@@ -117,6 +136,14 @@ def db_reset(yes: bool) -> int:
     applied = reset_database(url)
     print(f"reset {masked_url(url)}: applied {', '.join(applied) or 'no migrations'}, then db/seed.sql")
     return 0
+
+
+def _use_project_venv() -> None:
+    """`python run_local.py ...` with any interpreter runs under the project's .venv, where its packages are."""
+    venv = ROOT / ".venv"
+    python = venv / "bin" / "python"
+    if python.is_file() and Path(sys.prefix).resolve() != venv.resolve():
+        os.execv(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])  # noqa: S606
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,4 +180,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    _use_project_venv()
     sys.exit(main())

@@ -45,7 +45,7 @@ def _expect(status: int, result: dict[str, Any]) -> None:
 def measure(database_url: str, iterations: int) -> dict[str, float]:
     """warm_read_ratio, warm_write_ratio and lesson_ratio, each against its baseline in the same run."""
     module = lambda_module(database_url)
-    import sql
+    import students as sql
 
     context = LambdaContext()
     read, write = get_event(1), post_event()

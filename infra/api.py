@@ -1,4 +1,4 @@
-"""REST (API Gateway v1, default) or HTTP (v2) API defined from the generated OpenAPI document."""
+"""REST (API Gateway v1, default) or HTTP (v2) API defined from the routes' OpenAPI document (gateway profile)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from constructs import Construct
 from infra.config import Config
 from infra.log_groups import retained_log_group
 from infra.nag import acknowledge
-from infra.openapi import build_openapi
-from infra.routes import RestRoute
+from lambdakit.openapi import gateway_document
+from lambdakit.routemodel import RouteTable
 
 _ACCESS_LOG_FIELDS = {
     "requestId": "$context.requestId",
@@ -39,7 +39,7 @@ class Api(Construct):
         construct_id: str,
         *,
         config: Config,
-        routes: list[RestRoute],
+        routes: RouteTable,
         function: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -49,7 +49,7 @@ class Api(Construct):
             f"arn:{stack.partition}:apigateway:{stack.region}:lambda:path/2015-03-31/functions/"
             f"{function.function_arn}/invocations"
         )
-        document = build_openapi(
+        document = gateway_document(
             routes,
             title=config.stack_name,
             integration_uri=uri,

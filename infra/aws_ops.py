@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, MutableMapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from infra.config import ROOT
+from infra.config import ROOT, project_config
 
 EVENTS_DIR = ROOT / "events"
 
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["check", "invoke", "tail"])
     parser.add_argument("--stage", default=os.environ.get("STAGE"))
     parser.add_argument("--require-stage", action="store_true")
-    parser.add_argument("--service", default=os.environ.get("SERVICE_NAME", "students-api"))
+    parser.add_argument("--service", default=None, help="the stack's serviceName (default: cdk.json, SERVICE_NAME)")
     parser.add_argument("--function", default=os.environ.get("FUNCTION_NAME"), help="skip the stack lookup")
     parser.add_argument("--log-group", default=os.environ.get("LOG_GROUP"), help="skip the stack lookup")
     parser.add_argument("--event", default=os.environ.get("EVENT", "get_student"))
@@ -162,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         needs_stack = (args.command == "invoke" and not args.function) or (
             args.command == "tail" and not args.log_group
         )
-        outputs = stack_outputs(f"{args.service}-{stage}") if needs_stack else {}
+        service = args.service or project_config().service_name
+        outputs = stack_outputs(f"{service}-{stage}") if needs_stack else {}
         if args.command == "invoke":
             event = event_path(args.event)
             return invoke(args.function or outputs["FunctionName"], event)

@@ -36,7 +36,7 @@ BUILD_FORMAT = 2
 # In the Lambda runtime already; bundling them only adds megabytes and version skew.
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath")
 # Static files only Powertools' own REST resolver serves (enable_swagger); this template's router never
-# does, and /docs exists on the local server only, loading Swagger UI from a CDN. 450 KB of the zip.
+# does, and /docs exists on the local server only, serving Swagger UI from a dev package. 450 KB of the zip.
 PRUNED = (
     "aws_lambda_powertools/event_handler/openapi/swagger_ui/swagger-ui-bundle.min.js",
     "aws_lambda_powertools/event_handler/openapi/swagger_ui/swagger-ui.min.css",

@@ -50,7 +50,7 @@ class Config:
     stage: str = "dev"
     region: str | None = None
     account: str | None = None
-    service_name: str = "students-api"
+    service_name: str = "lambda-api"
     # Lambda
     architecture: str = "x86_64"
     memory_size: int = 256
@@ -81,7 +81,8 @@ class Config:
     # Extra seconds to retry connecting with backoff: an Aurora Serverless cluster resuming from a
     # pause takes about 15 s to accept connections.
     db_connect_retry_seconds: float = 0.0
-    db_statement_timeout_ms: int | None = 10000
+    # Under the function's timeout with room to connect and answer (see the timeout rule in _validate).
+    db_statement_timeout_ms: int | None = 4000
     db_idle_session_timeout_ms: int | None = 300000
     db_min_capacity: float = 0
     db_max_capacity: float = 2
@@ -225,6 +226,18 @@ def load_config(
     return _replace(config, problems=tuple(problems))
 
 
+def project_config(environ: Mapping[str, str] | None = None) -> Config:
+    """The settings cdk.json and the environment give, outside a CDK app (local tools: names, titles)."""
+    import json
+    import os
+
+    try:
+        context = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8")).get("context", {})
+    except (OSError, ValueError):
+        context = {}
+    return load_config(context.get, os.environ if environ is None else environ, strict=False)
+
+
 def _replace(config: Config, **changes: Any) -> Config:
     values = {f.name: getattr(config, f.name) for f in fields(config)}
     values.update(changes)
@@ -312,6 +325,35 @@ def _to_int(value: Any) -> int:
         raise ValueError("expected an integer") from None
 
 
+# What the function needs after its last statement gave up: roll back, log, write the 503/504.
+ANSWER_MARGIN_SECONDS = 1.0
+
+
+def timeout_problems(c: Config) -> list[str]:
+    """Connecting, one statement and the answer must fit in the function's timeout.
+
+    Otherwise a slow database ends in a Lambda timeout, which API Gateway turns into a bare 502,
+    instead of the function's own 503 (cannot connect) or 504 (statement timed out).
+    """
+    if c.db_statement_timeout_ms is None:
+        return [
+            "dbStatementTimeoutMs is required: without it a slow statement outlives the function and the client"
+            f" gets API Gateway's 502 instead of a 504 (e.g. dbStatementTimeoutMs={Config.db_statement_timeout_ms})"
+        ]
+    statement = c.db_statement_timeout_ms / 1000
+    needed = c.db_connect_timeout + c.db_connect_retry_seconds + statement + ANSWER_MARGIN_SECONDS
+    if needed <= c.timeout_seconds:
+        return []
+    room = c.timeout_seconds - c.db_connect_timeout - c.db_connect_retry_seconds - ANSWER_MARGIN_SECONDS
+    fix = f"dbStatementTimeoutMs <= {int(room * 1000)}" if room > 0 else "a shorter dbConnectRetrySeconds"
+    return [
+        f"timeouts do not fit: dbConnectTimeout {c.db_connect_timeout:g} s + dbConnectRetrySeconds"
+        f" {c.db_connect_retry_seconds:g} s + dbStatementTimeoutMs {statement:g} s + {ANSWER_MARGIN_SECONDS:g} s to"
+        f" answer = {needed:g} s, over timeoutSeconds {c.timeout_seconds} s;"
+        f" set timeoutSeconds >= {int(-(-needed // 1))} or {fix}"
+    ]
+
+
 def _validate(c: Config) -> list[str]:
     problems = []
 
@@ -372,13 +414,7 @@ def _validate(c: Config) -> list[str]:
     )
     check(c.db_connect_timeout >= 1, "dbConnectTimeout >= 1")
     check(c.db_connect_retry_seconds >= 0, "dbConnectRetrySeconds >= 0")
-    # Connecting must fit inside the function's timeout, or a slow database ends in a Lambda timeout
-    # (API Gateway's 502) instead of the function's own 503.
-    check(
-        c.db_connect_timeout + c.db_connect_retry_seconds < c.timeout_seconds,
-        f"dbConnectTimeout + dbConnectRetrySeconds ({c.db_connect_timeout} + {c.db_connect_retry_seconds:g} s) "
-        f"must be less than timeoutSeconds ({c.timeout_seconds} s)",
-    )
+    problems += timeout_problems(c)
     check(
         0 <= c.db_min_capacity <= c.db_max_capacity <= 256,
         "0 <= dbMinCapacity <= dbMaxCapacity <= 256",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from aws_cdk import Stack
@@ -31,21 +32,18 @@ def schema_fields(schema: str) -> dict[str, set[str]]:
     return fields
 
 
-def check_routes_in_schema(routes: list[GraphqlRoute], schema_file: Path, lambda_file: Path) -> None:
+def check_routes_in_schema(routes: Sequence[GraphqlRoute], schema_file: Path) -> None:
     """A resolver for a field the schema lacks would fail at deploy; fail at synth instead."""
     if not routes:
         return
     try:
         fields = schema_fields(schema_file.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise RouteError(
-            f"{lambda_file}:{routes[0].line}: @graphql routes need {schema_file} ({exc.strerror})"
-        ) from exc
+        raise RouteError(f"{routes[0].where}: @graphql routes need {schema_file} ({exc.strerror})") from exc
     for route in routes:
         if route.field not in fields.get(route.type_name, set()):
             raise RouteError(
-                f"{lambda_file}:{route.line}: {route.type_name}.{route.field} on {route.function}()"
-                f" is not in {schema_file}"
+                f"{route.where}: {route.type_name}.{route.field} on {route.function}() is not in {schema_file}"
             )
 
 
@@ -58,7 +56,7 @@ class GraphqlApi(Construct):
         construct_id: str,
         *,
         config: Config,
-        routes: list[GraphqlRoute],
+        routes: Sequence[GraphqlRoute],
         function: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)

@@ -39,7 +39,7 @@ destroy: $(VENV)/.installed node_modules/.installed ## delete the stack of STAGE
 	@$(AWS_CHECK) --require-stage
 	STAGE=$(STAGE) SYNTH_WITHOUT_BUILD=1 $(CDK) destroy
 
-invoke: $(VENV)/.installed ## invoke the deployed function with events/$(EVENT).json; prints payload and log tail
+invoke: $(VENV)/.installed ## invoke the deployed function with one event of events/ (EVENT=get_student); prints payload and log tail
 	@$(PY) -m infra.aws_ops invoke --stage "$(or $(STAGE),dev)" --event "$(EVENT)"
 
 tail: $(VENV)/.installed ## follow the deployed function's logs (Ctrl-C to stop)

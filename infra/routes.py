@@ -1,120 +1,132 @@
-"""The scanner: reads the route decorators of `src/lambda_function.py` with `ast`, never importing it.
+"""The scanner: the routes of `src/lambda_function.py` and the route modules it includes, read with `ast`.
 
-Synth must work where psycopg2 and the Lambda's other packages are not installed, so the file is
-parsed, not executed. Anything the stack cannot know statically (a non-literal argument) is an
-error that names the file and line, rather than a silently missing route.
+Synth must work where psycopg2 and the Lambda's other packages are not installed, so the files are
+parsed, never imported. What the decorators say goes through the route model's own constructors
+(lambdakit/routemodel.py), the ones the runtime registers with, so a path, a parameter or a clash is
+judged alike at import, at synth and on the local server. Anything the stack cannot know statically
+is an error that names the file and line, rather than a silently missing route.
 """
 
 from __future__ import annotations
 
 import ast
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
-_LITERAL_SEGMENT = re.compile(r"^[A-Za-z0-9._~-]+$")
-_PARAM_SEGMENT = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)(\+?)\}$")
-_GRAPHQL_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
-_DIRECT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+from infra.literals import Module, SourceTree
+from lambdakit.routemodel import (
+    DirectRoute,
+    GraphqlRoute,
+    Param,
+    RestRoute,
+    RouteError,
+    RouteTable,
+    Spec,
+    annotation_type,
+    direct_route,
+    graphql_route,
+    rest_route,
+)
 
-# Keyword spellings accepted besides positional arguments, per decorator.
-_ARGUMENTS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "rest": (("method",), ("path",)),
-    "graphql": (("type_name", "type", "parent_type"), ("field", "field_name")),
-    "direct": (("name",),),
+# The decorators' signatures, as the runtime's Router methods declare them (a unit test compares).
+SIGNATURES: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
+    "rest": (("method", "path"), {"status": 200, "body": None, "response": None, "params": None, "summary": None}),
+    "graphql": (("type_name", "field_name"), {"body": None, "response": None}),
+    "direct": (("name",), {"body": None}),
 }
+_DECLARED = ("body", "response", "params", "summary")
+_ROUTER_MODULES = ("lambdakit", "lambdakit.router")
 
-
-class RouteError(ValueError):
-    """A decorator the stack cannot be built from; the message starts with `file:line:`."""
-
-
-@dataclass(frozen=True)
-class RestRoute:
-    """One `@router.rest(method, path)`."""
-
-    method: str
-    path: str
-    function: str
-    line: int
-
-
-@dataclass(frozen=True)
-class GraphqlRoute:
-    """One `@router.graphql(type, field)`."""
-
-    type_name: str
-    field: str
-    function: str
-    line: int
-
-
-@dataclass(frozen=True)
-class DirectRoute:
-    """One `@router.direct(name)`; never exposed through API Gateway or AppSync."""
-
-    name: str
-    function: str
-    line: int
+__all__ = ["DirectRoute", "GraphqlRoute", "RestRoute", "RouteError", "Routes", "scan_routes", "scan_source"]
 
 
 @dataclass
 class Routes:
-    """Every route of one Lambda module, in source order."""
+    """Every route the Lambda module serves (its own and its included modules'), as route-model records."""
 
     file: Path
-    rest: list[RestRoute] = field(default_factory=list)
-    graphql: list[GraphqlRoute] = field(default_factory=list)
-    direct: list[DirectRoute] = field(default_factory=list)
+    table: RouteTable
+
+    @property
+    def rest(self) -> tuple[RestRoute, ...]:
+        """REST routes, in registration order."""
+        return self.table.rest
+
+    @property
+    def graphql(self) -> tuple[GraphqlRoute, ...]:
+        """GraphQL resolvers, in registration order."""
+        return self.table.graphql
+
+    @property
+    def direct(self) -> tuple[DirectRoute, ...]:
+        """Direct routes (never exposed through an API)."""
+        return self.table.direct
 
 
 def scan_routes(path: str | Path) -> Routes:
-    """Parse `path` and return its routes; raise RouteError on anything ambiguous."""
+    """Scan the Lambda module at `path` (its folder is the root of its imports); RouteError on anything ambiguous."""
     path = Path(path)
-    try:
-        source = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RouteError(f"{path}: cannot read the Lambda module ({exc.strerror})") from exc
-    return scan_source(source, path)
+    if not path.is_file():
+        raise RouteError(f"{path}: cannot read the Lambda module (no such file)")
+    return scan_source(path.read_text(encoding="utf-8"), path, path.parent)
 
 
-def scan_source(source: str, path: str | Path = "<string>") -> Routes:
-    """Scan Python source text; `path` is only used in error messages."""
+def scan_source(source: str, path: str | Path = "<string>", src_root: str | Path | None = None) -> Routes:
+    """Scan Python source text as the Lambda module; `src_root` is where the modules it includes live."""
     path = Path(path)
-    try:
-        tree = ast.parse(source, filename=str(path))
-    except SyntaxError as exc:
-        raise RouteError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from exc
-    routes = Routes(file=path)
-    routers = _router_names(tree)
-    for node in tree.body:
+    tree = SourceTree(Path(src_root) if src_root is not None else path.parent)
+    module = tree.parse(path.stem, path, source)
+    table = RouteTable()
+    for router in _router_names(module):
+        _scan_router(tree, module, router, table, seen=set())
+        break  # the handler's router is the first one the module makes; the rest arrive by include()
+    return Routes(path, table)
+
+
+def _scan_router(tree: SourceTree, module: Module, router: str, table: RouteTable, seen: set[tuple[str, str]]) -> None:
+    """Add the routes registered on `module.router`, then those of the routers it includes, as the runtime does."""
+    if (module.name, router) in seen:
+        raise RouteError(f"{module.path}: router {router} includes itself")
+    seen.add((module.name, router))
+    aliases = _aliases(module, router)
+    for node in module.tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            for decorator in node.decorator_list:
-                _add_route(routes, routers, decorator, node.name, path)
-    _check_duplicates(routes)
-    _check_rest_tree(routes)
-    return routes
+            _scan_function(tree, module, node, aliases, table)
+    for node in module.tree.body:
+        included = _included(tree, module, node, aliases)
+        if included is not None:
+            _scan_router(tree, *included, table, seen)
 
 
-def _router_names(tree: ast.Module) -> set[str]:
-    """Names bound at module level to a Router instance, including plain aliases (`r = router`)."""
-    router_classes = {"Router"}
-    router_modules = {"routing"}
-    names: set[str] = set()
-    for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and node.module in ("routing", "lambdakit", "lambdakit.router"):
-            router_classes |= {a.asname or a.name for a in node.names if a.name == "Router"}
-        elif isinstance(node, ast.Import):
-            router_modules |= {a.asname or a.name for a in node.names if a.name == "routing"}
+def _router_names(module: Module) -> list[str]:
+    """Names bound at module level to a new Router, in source order."""
+    names = []
+    for node in module.tree.body:
         targets, value = _assignment(node)
-        if value is None:
-            continue
-        if _is_router_call(value, router_classes, router_modules) or (
-            isinstance(value, ast.Name) and value.id in names
-        ):
+        if isinstance(value, ast.Call) and _is_router_class(module, value.func):
+            names += [t.id for t in targets if isinstance(t, ast.Name)]
+    return names
+
+
+def _aliases(module: Module, router: str) -> set[str]:
+    """`router` and the plain aliases of it (`r = router`)."""
+    names = {router}
+    for node in module.tree.body:
+        targets, value = _assignment(node)
+        if isinstance(value, ast.Name) and value.id in names:
             names |= {t.id for t in targets if isinstance(t, ast.Name)}
     return names
+
+
+def _is_router_class(module: Module, func: ast.expr) -> bool:
+    if isinstance(func, ast.Name):
+        base, attr = module.imports.get(func.id, ("", None))
+        return attr == "Router" and base in _ROUTER_MODULES
+    if isinstance(func, ast.Attribute) and func.attr == "Router" and isinstance(func.value, ast.Name):
+        base, attr = module.imports.get(func.value.id, ("", None))
+        return (f"{base}.{attr}" if attr else base) in _ROUTER_MODULES
+    return False
 
 
 def _assignment(node: ast.stmt) -> tuple[list[ast.expr], ast.expr | None]:
@@ -125,139 +137,136 @@ def _assignment(node: ast.stmt) -> tuple[list[ast.expr], ast.expr | None]:
     return [], None
 
 
-def _is_router_call(value: ast.expr, classes: set[str], modules: set[str]) -> bool:
-    if not isinstance(value, ast.Call):
-        return False
-    func = value.func
-    if isinstance(func, ast.Name):
-        return func.id in classes
-    return (
-        isinstance(func, ast.Attribute)
-        and func.attr == "Router"
-        and isinstance(func.value, ast.Name)
-        and func.value.id in modules
-    )
-
-
-def _add_route(routes: Routes, routers: set[str], decorator: ast.expr, function: str, path: Path) -> None:
-    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+def _included(tree: SourceTree, module: Module, node: ast.stmt, aliases: set[str]) -> tuple[Module, str] | None:
+    """The (module, router name) of a top-level `router.include(students.router)`."""
+    call = node.value if isinstance(node, ast.Expr) else None
     if not (
-        isinstance(target, ast.Attribute)
-        and target.attr in _ARGUMENTS
-        and isinstance(target.value, ast.Name)
-        and target.value.id in routers
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr == "include"
+        and isinstance(call.func.value, ast.Name)
+        and call.func.value.id in aliases
     ):
+        return None
+    where = f"{module.path}:{node.lineno}"
+    if len(call.args) != 1 or call.keywords:
+        raise RouteError(f"{where}: include() takes one router")
+    target = call.args[0]
+    if isinstance(target, ast.Attribute):
+        owner = tree.resolve_module(module, target.value)
+        if owner is not None:
+            return tree.module(owner), target.attr  # type: ignore[return-value]
+    if isinstance(target, ast.Name):
+        if target.id in _router_names(module):
+            return module, target.id
+        base, attr = module.imports.get(target.id, ("", None))
+        if attr is not None and tree.module(base) is not None:
+            return tree.module(base), attr  # type: ignore[return-value]
+    raise RouteError(f"{where}: include({ast.unparse(target)}) must name the router of a module in src/")
+
+
+def _scan_function(
+    tree: SourceTree, module: Module, node: ast.FunctionDef | ast.AsyncFunctionDef, aliases: set[str], table: RouteTable
+) -> None:
+    """Each route decorator of one function becomes a record, bottom-up (the order Python applies them)."""
+    found = []
+    for decorator in reversed(node.decorator_list):
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if (
+            isinstance(target, ast.Attribute)
+            and target.attr in SIGNATURES
+            and isinstance(target.value, ast.Name)
+            and target.value.id in aliases
+        ):
+            found.append((target.attr, decorator))
+    if not found:
         return
-    kind, line = target.attr, decorator.lineno
-    where = f"{path}:{line}"
-    if not isinstance(decorator, ast.Call):
-        raise RouteError(f"{where}: @{target.value.id}.{kind} on {function}() needs arguments")
-    values = _literal_arguments(decorator, kind, function, where)
-    if kind == "rest":
-        method, route_path = values[0].upper(), values[1]
-        if method not in HTTP_METHODS:
-            raise RouteError(
-                f"{where}: unknown HTTP method {values[0]!r} on {function}()"
-                f" (expected one of {', '.join(sorted(HTTP_METHODS))})"
-            )
-        _check_path(route_path, function, where)
-        routes.rest.append(RestRoute(method, route_path, function, line))
-    elif kind == "graphql":
-        for value in values:
-            if not _GRAPHQL_NAME.match(value):
-                raise RouteError(f"{where}: {value!r} on {function}() is not a GraphQL name")
-        routes.graphql.append(GraphqlRoute(values[0], values[1], function, line))
-    else:
-        if not _DIRECT_NAME.match(values[0]):
-            raise RouteError(f"{where}: {values[0]!r} on {function}() is not a valid direct name")
-        routes.direct.append(DirectRoute(values[0], function, line))
+    where = f"{module.path}:{node.lineno}"
+    if isinstance(node, ast.AsyncFunctionDef):
+        raise RouteError(f"{where}: {node.name}() is async; route functions are plain functions")
+    calls = []
+    declared: dict[str, Any] = {}
+    for kind, decorator in found:
+        line = f"{module.path}:{decorator.lineno}"
+        if not isinstance(decorator, ast.Call):
+            raise RouteError(f"{line}: @{kind} on {node.name}() needs arguments")
+        arguments = _arguments(tree, module, decorator, kind=kind, function=node.name, where=line)
+        for key in _DECLARED:
+            value = arguments.pop(key, None)
+            if value is None:
+                continue
+            if key in declared and declared[key] != value:
+                raise RouteError(f"{line}: {key}= is declared twice on {node.name}() with different values")
+            declared[key] = value
+        calls.append((kind, arguments, line))
+    spec = _spec(node, declared, where)
+    for kind, arguments, line in calls:
+        common = {"module": module.name, "spec": spec, "where": line}
+        try:
+            if kind == "rest":
+                record: Any = rest_route(
+                    arguments["method"], arguments["path"], node.name, status=arguments["status"], **common
+                )
+            elif kind == "graphql":
+                record = graphql_route(arguments["type_name"], arguments["field_name"], node.name, **common)
+            else:
+                record = direct_route(arguments["name"], node.name, **common)
+            table.add(record)
+        except RouteError as exc:
+            raise RouteError(f"{line}: {exc}") from None
 
 
-def _literal_arguments(call: ast.Call, kind: str, function: str, where: str) -> list[str]:
-    """The decorator's arguments as strings, positional or keyword; anything else is an error."""
-    spellings = _ARGUMENTS[kind]
-    found: list[ast.expr | None] = [None] * len(spellings)
-    if len(call.args) > len(spellings) or any(isinstance(a, ast.Starred) for a in call.args):
-        raise RouteError(f"{where}: @{kind} on {function}() takes {len(spellings)} argument(s)")
-    for index, arg in enumerate(call.args):
-        found[index] = arg
+def _arguments(
+    tree: SourceTree, module: Module, call: ast.Call, *, kind: str, function: str, where: str
+) -> dict[str, Any]:
+    """The decorator's arguments bound to its signature, each evaluated statically."""
+    positional, optional = SIGNATURES[kind]
+    if any(isinstance(a, ast.Starred) for a in call.args) or len(call.args) > len(positional):
+        raise RouteError(f"{where}: @{kind} on {function}() takes {len(positional)} positional argument(s)")
+    nodes: dict[str, ast.expr] = dict(zip(positional, call.args, strict=False))
     for keyword in call.keywords:
         if keyword.arg is None:
-            raise RouteError(f"{where}: **kwargs in @{kind} on {function}() cannot be scanned")
-        for index, names in enumerate(spellings):
-            if keyword.arg in names:
-                if found[index] is not None:
-                    raise RouteError(f"{where}: {keyword.arg} given twice on {function}()")
-                found[index] = keyword.value
-        # Other keywords (e.g. validation options) are the runtime's business, not the stack's.
-    values = []
-    for names, node in zip(spellings, found, strict=True):
-        if node is None:
-            raise RouteError(f"{where}: @{kind} on {function}() is missing {names[0]}")
-        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
-            raise RouteError(
-                f"{where}: {names[0]} of @{kind} on {function}() must be a string literal, got {ast.unparse(node)!r}"
-            )
-        values.append(node.value)
+            raise RouteError(f"{where}: **kwargs in @{kind} on {function}() cannot be read statically")
+        if keyword.arg not in positional and keyword.arg not in optional:
+            raise RouteError(f"{where}: @{kind}() got an unexpected keyword argument {keyword.arg!r} on {function}()")
+        if keyword.arg in nodes:
+            raise RouteError(f"{where}: {keyword.arg} given twice on {function}()")
+        nodes[keyword.arg] = keyword.value
+    missing = [name for name in positional if name not in nodes]
+    if missing:
+        raise RouteError(f"{where}: @{kind} on {function}() is missing {missing[0]}")
+    values = dict(optional)
+    for name, value in nodes.items():
+        values[name] = tree.value(module, value, f"{name} of @{kind} on {function}()")
     return values
 
 
-def _check_path(route_path: str, function: str, where: str) -> None:
-    def fail(reason: str) -> RouteError:
-        return RouteError(f"{where}: malformed path {route_path!r} on {function}(): {reason}")
-
-    if route_path == "/":
-        return
-    if not route_path.startswith("/"):
-        raise fail("it must start with '/'")
-    if route_path.endswith("/"):
-        raise fail("no trailing '/'")
-    segments = route_path[1:].split("/")
-    params: set[str] = set()
-    for index, segment in enumerate(segments):
-        if not segment:
-            raise fail("empty segment")
-        match = _PARAM_SEGMENT.match(segment)
-        if match:
-            name, greedy = match.groups()
-            if name in params:
-                raise fail(f"parameter {{{name}}} appears twice")
-            if greedy and index != len(segments) - 1:
-                raise fail(f"greedy {segment} must be the last segment")
-            params.add(name)
-        elif not _LITERAL_SEGMENT.match(segment):
-            raise fail(f"segment {segment!r} is neither a literal nor {{param}}")
+def _spec(node: ast.FunctionDef, declared: dict[str, Any], where: str) -> Spec:
+    """The function's parameters as the router will bind them (without `@transaction`'s connection)."""
+    args = node.args
+    if args.posonlyargs or args.vararg:
+        raise RouteError(f"{where}: {node.name}(): route parameters must be passable by name")
+    named = [*args.args, *args.kwonlyargs]
+    defaults = [None] * (len(args.args) - len(args.defaults)) + list(args.defaults) + list(args.kw_defaults)
+    pairs = list(zip(named, defaults, strict=True))
+    if any(_is_transaction(d) for d in node.decorator_list):
+        if not pairs:
+            raise RouteError(f"{where}: {node.name}(): a @transaction function takes the connection as first parameter")
+        pairs = pairs[1:]
+    parameters = []
+    for arg, default in pairs:
+        kind, items = annotation_type(ast.unparse(arg.annotation) if arg.annotation is not None else None)
+        parameters.append(Param(arg.arg, kind, items, default is None))
+    doc = ast.get_docstring(node) or ""
+    summary = declared.pop("summary", None) or (doc.strip().splitlines()[0] if doc.strip() else "")
+    try:
+        return Spec(tuple(parameters), args.kwarg is not None, summary=summary, **declared)
+    except TypeError as exc:
+        raise RouteError(f"{where}: {exc}") from None
 
 
-def _check_duplicates(routes: Routes) -> None:
-    seen: dict[tuple[str, ...], tuple[str, int]] = {}
-    claims = (
-        [(("REST", r.method, r.path), r.function, r.line) for r in routes.rest]
-        + [(("GraphQL", r.type_name, r.field), r.function, r.line) for r in routes.graphql]
-        + [(("direct", r.name), r.function, r.line) for r in routes.direct]
+def _is_transaction(decorator: ast.expr) -> bool:
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return (isinstance(target, ast.Name) and target.id == "transaction") or (
+        isinstance(target, ast.Attribute) and target.attr == "transaction"
     )
-    for key, function, line in claims:
-        if key in seen:
-            first_function, first_line = seen[key]
-            raise RouteError(
-                f"{routes.file}:{line}: {' '.join(key)} on {function}() is already claimed by"
-                f" {first_function}() at line {first_line}"
-            )
-        seen[key] = (function, line)
-
-
-def _check_rest_tree(routes: Routes) -> None:
-    """API Gateway allows one variable child per resource: /a/{id} and /a/{key} cannot coexist."""
-    variable_child: dict[str, tuple[str, RestRoute]] = {}
-    for route in routes.rest:
-        parent = ""
-        for segment in route.path.strip("/").split("/") if route.path != "/" else []:
-            if segment.startswith("{"):
-                previous = variable_child.setdefault(parent, (segment, route))
-                if previous[0] != segment:
-                    raise RouteError(
-                        f"{routes.file}:{route.line}: {route.path} on {route.function}() names"
-                        f" {segment} where {previous[1].path} (line {previous[1].line}) names"
-                        f" {previous[0]}; API Gateway needs one name per position"
-                    )
-            parent += "/" + segment

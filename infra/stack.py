@@ -38,7 +38,7 @@ class ApiStack(cdk.Stack):
             env=env,
             description=f"{config.service_name} ({config.stage}): Lambda + API Gateway in front of PostgreSQL",
         )
-        check_routes_in_schema(routes.graphql, config.schema_file, routes.file)
+        check_routes_in_schema(routes.graphql, config.schema_file)
         cdk.Tags.of(self).add("service", config.service_name)
         cdk.Tags.of(self).add("stage", config.stage)
 
@@ -53,7 +53,7 @@ class ApiStack(cdk.Stack):
         cdk.CfnOutput(self, "FunctionName", value=self.function.function_name)
         cdk.CfnOutput(self, "LogGroupName", value=self.function.log_group.log_group_name)
         if routes.rest:
-            api = Api(self, "Api", config=config, routes=routes.rest, function=invoked)
+            api = Api(self, "Api", config=config, routes=routes.table, function=invoked)
             cdk.CfnOutput(self, "RestApiUrl" if config.api_type == "rest" else "HttpApiUrl", value=api.url)
         if routes.graphql:
             graphql = GraphqlApi(self, "Graphql", config=config, routes=routes.graphql, function=invoked)

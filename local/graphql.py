@@ -8,7 +8,6 @@ routed field's resolver builds AppSync's event and calls the real handler, in th
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -29,7 +28,8 @@ from graphql import (
     validate,
 )
 
-from local.events import LambdaContext, appsync_event
+from local.events import appsync_event
+from local.invoke import Invocation
 
 # Scalars and directives AppSync predefines: a schema written for AppSync uses them without declaring them.
 _APPSYNC_SCALARS = (
@@ -69,18 +69,23 @@ def appsync_sdl(sdl: str) -> str:
 
 
 class GraphqlEndpoint:
-    """The schema of `schema_path` with a Lambda resolver on each routed (type, field), calling `handler`."""
+    """The schema of `schema_path` with a Lambda resolver on each GraphQL route record.
+
+    `invoke` runs one invocation of the function for an event and says how it ended
+    (local/invoke.py): the server passes its own, which enforces the function's timeout.
+    """
 
     def __init__(
         self,
         schema_path: Path,
-        handler: Callable[[dict, Any], Any],
-        routes: Iterable[tuple[str, str]],
+        invoke: Callable[[dict], Invocation],
+        routes: Iterable[Any],
     ) -> None:
         self.schema: GraphQLSchema = build_schema(appsync_sdl(Path(schema_path).read_text(encoding="utf-8")))
-        self.handler = handler
+        self.invoke = invoke
         self.unknown: list[str] = []
-        for type_name, field_name in routes:
+        for route in routes:
+            type_name, field_name = route.key
             graphql_type = self.schema.type_map.get(type_name)
             fields = getattr(graphql_type, "fields", None)
             if not fields or field_name not in fields:
@@ -103,22 +108,29 @@ class GraphqlEndpoint:
                 selection_set_graphql=_selection_set_graphql(info),
             )
             context.setdefault("fields", []).append(f"{type_name}.{field_name}")
-            try:
-                return self.handler(event, LambdaContext())
-            except Exception as exc:
+            outcome = self.invoke(event)
+            if outcome.timed_out:
+                raise GraphQLError("Task timed out", extensions={"errorType": LAMBDA_ERROR_TYPE})
+            if outcome.error:
                 # The function raised: AppSync shows its message (the router keeps it safe) and nothing else.
-                raise GraphQLError(
-                    str(exc) or type(exc).__name__, extensions={"errorType": LAMBDA_ERROR_TYPE}
-                ) from None
+                message = outcome.error.split(": ", 1)[-1]
+                raise GraphQLError(message, extensions={"errorType": LAMBDA_ERROR_TYPE})
+            return outcome.result
 
         return resolve
 
     def answer(self, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any], list[str]]:
         """HTTP status, the AppSync-shaped JSON answer, and the fields the Lambda resolved (for the log)."""
+        from lambdakit.errors import ApiError
+        from lambdakit.jsonio import loads_body
+
         try:
-            request = json.loads(body or b"{}")
-        except ValueError:
-            return 400, _failure("request body is not valid JSON", "MalformedHttpRequestException"), []
+            # The same budgets as a REST body (depth, number of values): a hostile body costs little.
+            request = loads_body(body.decode("utf-8") if body else "{}", "request")
+        except UnicodeDecodeError:
+            return 400, _failure("request body is not valid UTF-8", "MalformedHttpRequestException"), []
+        except ApiError as exc:
+            return exc.status, _failure(exc.message, "MalformedHttpRequestException"), []
         if not isinstance(request, dict) or not isinstance(request.get("query"), str):
             return 400, _failure("query: must be a string", "MalformedHttpRequestException"), []
         variables = request.get("variables") or {}

@@ -35,7 +35,7 @@ def migrate_stage(
     stage: str,
     *,
     function_name: str | None = None,
-    service: str = "students-api",
+    service: str | None = None,
     client: Callable[[str], Any] | None = None,
     out: TextIO = sys.stdout,
 ) -> int:
@@ -44,6 +44,9 @@ def migrate_stage(
 
     client = client or _boto3_client
     if not function_name:
+        from infra.config import project_config
+
+        service = service or project_config().service_name
         function_name = stack_outputs(f"{service}-{stage}", client)["FunctionName"]
     out.write(f"migrating stage {stage} through {function_name} ...\n")
     response = client("lambda").invoke(FunctionName=function_name, Payload=json.dumps(MIGRATE_EVENT).encode())
@@ -76,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.migrations", description=__doc__)
     parser.add_argument("--stage", default=os.environ.get("STAGE") or None, help="a deployed stage; local when absent")
     parser.add_argument("--function", default=os.environ.get("FUNCTION_NAME"), help="skip the stack lookup")
-    parser.add_argument("--service", default=os.environ.get("SERVICE_NAME", "students-api"))
+    parser.add_argument("--service", default=None, help="the stack's serviceName (default: cdk.json, SERVICE_NAME)")
     args = parser.parse_args(argv)
     if not args.stage:
         return migrate_local()

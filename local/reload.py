@@ -27,9 +27,10 @@ from pathlib import Path
 src = Path(sys.argv[1])
 sys.path.insert(0, str(src))
 import lambda_function
+routes = lambda_function.router.routes
 if (src / "schema.graphql").exists():
     from local.graphql import GraphqlEndpoint
-    GraphqlEndpoint(src / "schema.graphql", lambda_function.handler, lambda_function.router._graphql.keys())
+    GraphqlEndpoint(src / "schema.graphql", lambda event: None, routes.graphql)
 """
 
 
@@ -96,7 +97,9 @@ class Reloader:
                 self.child.wait()
         self.child = None
 
-    def _restart(self, reason: str) -> None:
+    def _restart(self, reason: str, migrations_changed: bool = False) -> None:
+        if migrations_changed and not self._migrate():
+            return
         error = check_source(self.src)
         if error:
             still = "still serving the previous version" if self.child else "waiting for a fix"
@@ -105,6 +108,21 @@ class Reloader:
         self._stop_child()
         self._start()
         _log(f"reload: {reason}")
+
+    def _migrate(self) -> bool:
+        """Apply a new migration before the code that needs it; on failure the previous workers go on serving."""
+        from local.database import apply_migrations, load_migrator
+
+        url = os.environ.get("DATABASE_URL", "")
+        try:
+            applied = apply_migrations(url, self.src / "migrations")
+        except load_migrator().MigrationFailed as exc:
+            still = "still serving the previous version" if self.child else "waiting for a fix"
+            _log(f"reload: {exc.message}; {still}")
+            return False
+        if applied:
+            _log(f"reload: applied {', '.join(applied)}")
+        return True
 
     def run(self) -> int:
         """Serve until Ctrl-C or SIGTERM, restarting the workers after each good change."""
@@ -126,7 +144,8 @@ class Reloader:
                     self.child = None
                 if changes:
                     names = sorted({_relative(Path(path), self.src) for _, path in changes})
-                    self._restart(f"{', '.join(names)} changed; workers restarted with the new code")
+                    migrations = any(name.startswith("migrations/") and name.endswith(".sql") for name in names)
+                    self._restart(f"{', '.join(names)} changed; workers restarted with the new code", migrations)
         finally:
             self._stop_child()
             if self.sock is not None:

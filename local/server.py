@@ -12,37 +12,55 @@ import argparse
 import importlib
 import json
 import os
+import signal
 import socket
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from local.events import LambdaContext, http_response, rest_v1_event
+from local.events import http_response, rest_v1_event
+from local.invoke import MAX_EVENT_BYTES, event_bytes, invoke, too_large
 
 ROOT = Path(__file__).resolve().parent.parent
 # LOCAL_SRC_DIR serves another copy of src/ (the reload tests edit a copy, never the real one).
 SRC = Path(os.environ.get("LOCAL_SRC_DIR") or ROOT / "src").resolve()
-MAX_REQUEST_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
-_TOO_LARGE = b'{"message":"request body is larger than 6 MB"}'
+# API Gateway's own request limit; under it, Lambda's 6 MiB on the whole event applies (local/invoke.py).
+MAX_REQUEST_BYTES = 10 * 1024 * 1024
+_TOO_LARGE = b'{"message":"request body is larger than API Gateway\'s 10 MB limit"}'
+_BAD_GATEWAY = b'{"message":"Internal server error"}'
 _JSON = [("content-type", "application/json")]
 _STATUS_COLOURS = {2: "32", 3: "36", 4: "33", 5: "31"}  # green, cyan, yellow, red
-# Swagger UI's own files come from a CDN when a browser opens /docs; nothing is fetched by the server.
-SWAGGER_UI = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
-DOCS_PAGE = f"""<!doctype html>
+# Swagger UI's files come from the `swagger-ui-py` package (dev requirements): /docs works offline.
+DOCS_PAGE = b"""<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
   <title>API docs (local)</title>
-  <link rel="stylesheet" href="{SWAGGER_UI}/swagger-ui.css">
+  <link rel="stylesheet" href="/docs/swagger-ui.css">
 </head>
 <body>
   <div id="swagger-ui"></div>
-  <script src="{SWAGGER_UI}/swagger-ui-bundle.js"></script>
-  <script>window.ui = SwaggerUIBundle({{url: "/openapi.json", dom_id: "#swagger-ui"}});</script>
+  <script src="/docs/swagger-ui-bundle.js"></script>
+  <script>window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui"});</script>
 </body>
 </html>
-""".encode()
+"""
+_DOCS_ASSETS = {
+    "/docs/swagger-ui.css": "text/css; charset=utf-8",
+    "/docs/swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+}
+
+
+def swagger_ui_dir() -> Path | None:
+    """Where the installed swagger-ui-py package keeps Swagger UI's built files (None when absent)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    static = Path(next(iter(spec.submodule_search_locations))) / "static"
+    return static if static.is_dir() else None
 
 
 def _log(line: str) -> None:
@@ -71,6 +89,27 @@ class LambdaApp:
         self._graphql: Any = None
         self._openapi: bytes | None = None
         self._colour = use_colour()
+        self._timeout: float | None = None
+
+    def timeout(self) -> float:
+        """The function's `timeoutSeconds` (cdk.json or TIMEOUT_SECONDS), enforced on each invocation."""
+        if self._timeout is None:
+            from infra.config import project_config
+
+            self._timeout = float(project_config().timeout_seconds)
+        return self._timeout
+
+    def invoke(self, event: Any) -> Any:
+        """Invoke the handler as Lambda would; a timeout resets this execution environment (the worker)."""
+        outcome = invoke(self.module().handler, event, self.timeout())
+        if outcome.timed_out:
+            _log(f"function timed out after {self.timeout():g} s (timeoutSeconds); Lambda resets the environment")
+            if os.environ.get("LOCAL_RESET_ON_TIMEOUT") == "1":
+                # A graceful stop: the answer in flight is written, then the supervisor starts a fresh worker.
+                os.kill(os.getpid(), signal.SIGTERM)
+        elif outcome.error:
+            _log(f"handler raised {outcome.error.split(':', 1)[0]}")
+        return outcome
 
     def module(self) -> Any:
         """The Lambda module, imported on first use in this worker (its cold start)."""
@@ -80,35 +119,42 @@ class LambdaApp:
             self._module = importlib.import_module(self.module_name)
         return self._module
 
+    def router(self) -> Any:
+        """The Lambda module's router: its public `match` and `routes` are all the server reads."""
+        return self.module().router
+
     def _match(self, method: str, path: str) -> tuple[str, dict[str, str] | None, str]:
         """The resource and path parameters API Gateway would report, and the route function's name."""
-        router = getattr(self.module(), "router", None)
-        for route in getattr(router, "_rest", ()):
-            found = route.pattern.match(path)
-            if found and route.method == method:
-                return route.path, found.groupdict(), getattr(route.entry.fn, "__name__", "?")
-        return "/{proxy+}", None, "-"
+        found = self.router().match(method, path)
+        if found.route is None:
+            return "/{proxy+}", None, "-"
+        return found.route.path.text, found.path_parameters, found.route.function
 
     def graphql(self) -> Any:
         """The AppSync look-alike for this worker, built on first use from SRC/schema.graphql."""
         if self._graphql is None:
             from local.graphql import GraphqlEndpoint
 
-            module = self.module()
-            self._graphql = GraphqlEndpoint(SRC / "schema.graphql", module.handler, module.router._graphql.keys())
+            self._graphql = GraphqlEndpoint(SRC / "schema.graphql", self.invoke, self.router().routes.graphql)
             if self._graphql.unknown:
                 _log(f"graphql: routes with no field in schema.graphql: {', '.join(self._graphql.unknown)}")
         return self._graphql
 
     def _serve_docs(self, path: str) -> tuple[int, list, bytes, str]:
-        """`/openapi.json` (generated from the REST routes by local/openapi.py) and `/docs` (Swagger UI on it)."""
+        """`/openapi.json` (the routes' OpenAPI 3.1, lambdakit/openapi.py) and `/docs` (Swagger UI on it)."""
         if path == "/docs":
             return 200, [("content-type", "text/html; charset=utf-8")], DOCS_PAGE, "docs"
+        if path in _DOCS_ASSETS:
+            static = swagger_ui_dir()
+            if static is None:
+                message = b'{"message":"Swagger UI is not installed: pip install -r requirements-dev.txt"}'
+                return 404, _JSON, message, "docs"
+            return 200, [("content-type", _DOCS_ASSETS[path])], (static / Path(path).name).read_bytes(), "docs"
         if self._openapi is None:
-            self.module()  # puts src/ on the path, which local.openapi needs
-            from local.openapi import students_document
+            from lambdakit.openapi import client_document
 
-            self._openapi = json.dumps(students_document(), indent=2).encode()
+            document = client_document(self.router().routes, title=api_title())
+            self._openapi = json.dumps(document, indent=2).encode()
         return 200, _JSON, self._openapi, "openapi"
 
     def _warm_graphql(self) -> None:
@@ -135,11 +181,11 @@ class LambdaApp:
         return status, _JSON, json.dumps(answer, separators=(",", ":")).encode(), route
 
     def _graphql_functions(self, fields: list[str]) -> list[str]:
-        entries = self.module().router._graphql
+        table = self.router().routes
         names = []
         for field in dict.fromkeys(fields):
-            entry = entries.get(tuple(field.split(".", 1)))
-            names.append(getattr(entry.fn, "__name__", field) if entry else field)
+            route = table.graphql_route(*field.split(".", 1))
+            names.append(route.function if route else field)
         return names
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
@@ -156,17 +202,17 @@ class LambdaApp:
         if scope["type"] != "http":
             return
         started = time.perf_counter()
-        body, too_large = await _read_body(receive)
+        body, over_gateway_limit = await _read_body(receive)
         method, path = scope["method"], scope["path"]
         route = "-"
         headers_in = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-        if too_large:
+        if over_gateway_limit:
             status, headers, data = 413, _JSON, _TOO_LARGE
         elif path == "/graphql":
             status, headers, data, route = self._serve_graphql(method, headers_in, body)
         else:
             resource, path_parameters, route = self._match(method, path)
-            if route == "-" and method == "GET" and path in ("/openapi.json", "/docs"):
+            if route == "-" and method == "GET" and (path in ("/openapi.json", "/docs") or path in _DOCS_ASSETS):
                 status, headers, data, route = self._serve_docs(path)
             else:
                 event = rest_v1_event(
@@ -179,12 +225,18 @@ class LambdaApp:
                     path_parameters=path_parameters,
                     source_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
                 )
-                try:
-                    result = self.module().handler(event, LambdaContext())
-                except Exception as exc:  # an unhandled error in Lambda becomes API Gateway's 502
-                    _log(f"handler raised {type(exc).__name__}")
-                    result = None
-                status, headers, data = http_response(result)
+                if too_large(event):
+                    size = event_bytes(event)
+                    message = (
+                        f"request too large: its Lambda event is {size} bytes, Lambda takes under {MAX_EVENT_BYTES}"
+                    )
+                    status, headers, data = 413, _JSON, json.dumps({"message": message}).encode()
+                else:
+                    outcome = self.invoke(event)
+                    if outcome.timed_out or outcome.error:
+                        status, headers, data = 502, _JSON, _BAD_GATEWAY  # what API Gateway answers for both
+                    else:
+                        status, headers, data = http_response(outcome.result)
         await send(
             {
                 "type": "http.response.start",
@@ -243,23 +295,48 @@ def serve(port: int, workers: int, host: str = "127.0.0.1", sock: socket.socket 
 
     config = uvicorn.Config("local.server:app", **options)
     if workers > 1:
+        # Workers are restarted by the supervisor, so a timed-out one can go, as a Lambda environment does.
+        os.environ["LOCAL_RESET_ON_TIMEOUT"] = "1"
         Multiprocess(config, sockets=[sock]).run()
     else:
+        # One worker runs in this process (an IDE's breakpoints hit); after a timeout it is kept.
         uvicorn.Server(config).run(sockets=[sock])
 
 
+def api_title() -> str:
+    """The API's name in documents and banners: the stack's `serviceName` (cdk.json or SERVICE_NAME)."""
+    from infra.config import project_config
+
+    return project_config().service_name
+
+
 def banner(host: str, port: int, workers: int, database: str, reload: bool) -> str:
-    """What the developer needs first: where the API answers and which database it uses."""
+    """What the developer needs first: where the API answers, its routes, and which database it uses."""
     base = f"http://{host}:{port}"
     lines = [
         f"serving the Lambda on {base}  ({workers} workers, each one request at a time, like Lambda)",
-        f"  REST      {base}/students",
+        f"  REST      {_routes_line(base)}",
         f"  GraphQL   POST {base}/graphql",
         f"  OpenAPI   {base}/openapi.json    Swagger UI {base}/docs",
         f"  database  {database}",
         f"  reload    {'on: edits to ' + _shown(SRC) + ' restart the workers' if reload else 'off'}",
     ]
     return "\n".join(lines)
+
+
+def _routes_line(base: str) -> str:
+    """The REST routes as the scanner reads them from the source (nothing is imported for the banner)."""
+    from infra.routes import RouteError, scan_routes
+
+    try:
+        rest = scan_routes(SRC / "lambda_function.py").rest
+    except RouteError as exc:
+        return f"{base}  (routes not readable yet: {exc})"
+    if not rest:
+        return f"{base}  (no REST routes yet)"
+    shown = ", ".join(f"{r.method} {r.path.text}" for r in rest[:4])
+    more = f", and {len(rest) - 4} more" if len(rest) > 4 else ""
+    return f"{base}  {shown}{more}"
 
 
 def _shown(path: Path) -> str:

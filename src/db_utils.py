@@ -31,6 +31,7 @@ from lambdakit.errors import (
     InternalError,
     ServiceUnavailable,
 )
+from lambdakit.router import routed
 from lambdakit.settings import ConfigError, DatabaseSettings, database_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -339,6 +340,10 @@ def transaction(fn: Callable[..., Any] | None = None, *, read_only: bool = False
 
         # Callers (the router, tests) see the signature without the injected connection.
         wrapper.__signature__ = signature.replace(parameters=parameters[1:])  # type: ignore[attr-defined]
+        endpoint = routed(func)
+        if endpoint is not None:
+            # Written above the route decorators: the router must call this wrapper, not the bare function.
+            endpoint.retarget(wrapper)
         return wrapper  # type: ignore[return-value]
 
     return decorate(fn) if fn is not None else decorate

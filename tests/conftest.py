@@ -77,7 +77,7 @@ def restore_role_defaults(url: str) -> None:
         conn.autocommit = True
         with conn.cursor() as cur:
             cur.execute("ALTER ROLE CURRENT_USER IN DATABASE postgres RESET ALL")
-        session.store_role_defaults(conn, session.wanted_defaults(10_000, None))
+        session.store_role_defaults(conn, session.wanted_defaults(4_000, None))
     finally:
         conn.close()
 

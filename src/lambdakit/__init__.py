@@ -1,0 +1,54 @@
+"""The template's machinery, through one short facade: `from lambdakit import Router, transaction, NotFound`.
+
+Your code (routes, SQL, schemas, migrations) lives beside this package in src/; everything in here is
+the template's. Names load on first use (PEP 562), so importing one part (the route model, at synth)
+pulls in neither psycopg2 nor Powertools, and a cold start loads only what the function uses.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# name -> module that defines it; the stack's scanner reads this table too (infra/literals.py).
+_EXPORTS = {
+    "Router": "lambdakit.router",
+    "transaction": "db_utils",
+    "Request": "lambdakit.request",
+    "Caller": "lambdakit.request",
+    "Response": "lambdakit.response",
+    "redirect": "lambdakit.response",
+    "validate": "lambdakit.validation",
+    "ApiError": "lambdakit.errors",
+    "BadRequest": "lambdakit.errors",
+    "NotFound": "lambdakit.errors",
+    "Conflict": "lambdakit.errors",
+    "ServiceUnavailable": "lambdakit.errors",
+    "DEFAULT_LIMIT": "lambdakit.pagination",
+    "PAGE_PARAMS": "lambdakit.pagination",
+    "encode_cursor": "lambdakit.pagination",
+    "decode_cursor": "lambdakit.pagination",
+}
+__all__ = [  # noqa: RUF022 - the order of _EXPORTS
+    "Router", "transaction", "Request", "Caller", "Response", "redirect", "validate", "ApiError",
+    "BadRequest", "NotFound", "Conflict", "ServiceUnavailable", "DEFAULT_LIMIT", "PAGE_PARAMS",
+    "encode_cursor", "decode_cursor",
+]  # fmt: skip
+
+if TYPE_CHECKING:
+    from db_utils import transaction
+    from lambdakit.errors import ApiError, BadRequest, Conflict, NotFound, ServiceUnavailable
+    from lambdakit.pagination import DEFAULT_LIMIT, PAGE_PARAMS, decode_cursor, encode_cursor
+    from lambdakit.request import Caller, Request
+    from lambdakit.response import Response, redirect
+    from lambdakit.router import Router
+    from lambdakit.validation import validate
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lambdakit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -1,25 +1,31 @@
 """Turn the inputs of any event source into a route function's keyword arguments.
 
 One rule for every source: each parameter of the route function is filled from the input of the
-same name (camelCase outside, snake_case inside), converted to the parameter's annotation. For REST
-the inputs are the path parameters, the query parameters and the JSON body (as `body`); for GraphQL
-the field's arguments; for direct invokes the `args` object.
+same name (camelCase outside, snake_case inside), converted to the parameter's type. For REST the
+inputs are the path parameters, the query parameters and the JSON body (as `body`); for GraphQL
+the field's arguments; for direct invokes the `args` object. The parameters and their types come
+from the route model's `Spec`, the same one the documents and the stack are written from.
 """
 
 from __future__ import annotations
 
 import inspect
+import math
+import re
 import types
 import typing
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from lambdakit.errors import BadRequest
-from lambdakit.jsonio import camel_case
+from lambdakit.routemodel import Param, Spec, annotation_type, camel_case
 
 _BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
+# What int() takes from a URL, and no more: ASCII digits with one optional sign, at most 19 of them.
+_INTEGER = re.compile(r"[+-]?[0-9]{1,19}\Z")
+_DIGITS = re.compile(r"[+-]?[0-9]+\Z")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\Z")
 _MISSING = inspect.Parameter.empty
 
 
@@ -28,8 +34,12 @@ def _to_int(value: Any, field: str) -> int:
         raise BadRequest(f"{field}: must be an integer")
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and value.strip().lstrip("+-").isdigit() and value.isascii():
+    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
+        return int(value)  # the common case, a plain id from a URL: no regex, no range check needed
+    elif isinstance(value, str) and _INTEGER.match(value.strip()):
         number = int(value)
+    elif isinstance(value, str) and _DIGITS.match(value.strip()):
+        raise BadRequest(f"{field}: integer out of range")
     else:
         raise BadRequest(f"{field}: must be an integer")
     if not _BIGINT_MIN <= number <= _BIGINT_MAX:
@@ -38,12 +48,15 @@ def _to_int(value: Any, field: str) -> int:
 
 
 def _to_float(value: Any, field: str) -> float:
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise BadRequest(f"{field}: must be a number")
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        number = float(value)
+    except ValueError:
         raise BadRequest(f"{field}: must be a number") from None
+    if not math.isfinite(number):
+        raise BadRequest(f"{field}: must be a finite number")
+    return number
 
 
 def _to_bool(value: Any, field: str) -> bool:
@@ -63,10 +76,11 @@ def _to_str(value: Any, field: str) -> str:
 
 
 def _to_uuid(value: Any, field: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise BadRequest(f"{field}: must be a UUID") from None
+    if isinstance(value, uuid.UUID):
+        return value
+    if not isinstance(value, str) or not _UUID.match(value):
+        raise BadRequest(f"{field}: must be a UUID")
+    return uuid.UUID(value)
 
 
 def _to_dict(value: Any, field: str) -> dict:
@@ -81,107 +95,129 @@ def _to_list(value: Any, field: str) -> list:
     return value
 
 
-_CONVERTERS: dict[Any, Callable[[Any, str], Any]] = {
-    int: _to_int,
-    float: _to_float,
-    bool: _to_bool,
-    str: _to_str,
-    uuid.UUID: _to_uuid,
-    dict: _to_dict,
-    list: _to_list,
+CONVERTERS: dict[str, Callable[[Any, str], Any] | None] = {
+    "int": _to_int,
+    "float": _to_float,
+    "bool": _to_bool,
+    "str": _to_str,
+    "uuid": _to_uuid,
+    "object": _to_dict,
+    "array": _to_list,
+    "any": None,
 }
 
 
-def _converter_for(annotation: Any) -> tuple[Callable[[Any, str], Any] | None, bool]:
-    """Pick the converter for an annotation; the flag says whether the input is a list (repeated query key)."""
+def annotation_text(annotation: Any) -> str | None:
+    """An annotation as the text the route model reads (`int | None`, `list[int]`, `uuid.UUID`)."""
     if annotation is _MISSING or annotation is Any:
-        return None, False
+        return None
+    if isinstance(annotation, str):
+        return annotation
+    if isinstance(annotation, type):
+        return annotation.__name__
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
-        members = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return _converter_for(members[0]) if len(members) == 1 else (None, False)
-    if origin is list:
-        (item,) = typing.get_args(annotation) or (Any,)
-        convert_item, _ = _converter_for(item)
-        if convert_item is None:
-            return _to_list, True
-
-        def convert_list(value: Any, field: str) -> list:
-            values = value if isinstance(value, list) else [value]
-            return [convert_item(v, field) for v in values]
-
-        return convert_list, True
-    if origin is dict:
-        return _to_dict, False
-    return _CONVERTERS.get(annotation), False
+        return " | ".join(annotation_text(a) or "Any" for a in typing.get_args(annotation))
+    if origin is typing.Annotated:
+        return annotation_text(typing.get_args(annotation)[0])
+    if origin is not None:
+        args = ", ".join(annotation_text(a) or "Any" for a in typing.get_args(annotation))
+        return f"{annotation_text(origin)}[{args}]" if args else annotation_text(origin)
+    return None
 
 
-@dataclass(frozen=True)
-class Parameter:
-    """One keyword argument a route function takes."""
-
-    name: str
-    api_name: str
-    convert: Callable[[Any, str], Any] | None
-    required: bool
-    is_list: bool
+def spec_of(fn: Callable[..., Any], **declared: Any) -> Spec:
+    """The Spec of a function as the router will call it: its parameters by name and type, plus what was declared."""
+    parameters = []
+    accepts_any = False
+    for p in inspect.signature(fn).parameters.values():
+        if p.kind is inspect.Parameter.VAR_KEYWORD:
+            accepts_any = True
+            continue
+        if p.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.POSITIONAL_ONLY):
+            raise TypeError(f"{fn.__qualname__}: route parameters must be passable by name ({p.name})")
+        kind, items = annotation_type(annotation_text(p.annotation))
+        parameters.append(Param(p.name, kind, items, p.default is _MISSING))
+    doc = inspect.getdoc(fn) or ""
+    summary = declared.pop("summary", None) or (doc.strip().splitlines()[0] if doc.strip() else "")
+    return Spec(tuple(parameters), accepts_any, summary=summary, **declared)
 
 
 class Binding:
-    """The parameters of one route function, read once from its signature."""
+    """The parameters of one route function, ready to bind inputs: converters, constraints, body schema."""
 
-    def __init__(self, fn: Callable[..., Any]) -> None:
-        signature = inspect.signature(fn)
-        namespace = getattr(inspect.unwrap(fn), "__globals__", {})
-        self.parameters: dict[str, Parameter] = {}
-        self.accepts_any = False
-        for p in signature.parameters.values():
-            if p.kind is inspect.Parameter.VAR_KEYWORD:
-                self.accepts_any = True
+    def __init__(self, spec: Spec | Callable[..., Any]) -> None:
+        if not isinstance(spec, Spec):
+            spec = spec_of(spec)
+        self.spec = spec
+        self.accepts_any = spec.accepts_any
+        self.parameters: dict[str, tuple[Param, Callable[[Any, str], Any] | None, str]] = {}
+        self.injected: tuple[Param, ...] = tuple(p for p in spec.parameters if p.injected)
+        for param in spec.parameters:
+            if param.injected:
                 continue
-            if p.kind in (
-                inspect.Parameter.VAR_POSITIONAL,
-                inspect.Parameter.POSITIONAL_ONLY,
-            ):
-                raise TypeError(f"{fn.__qualname__}: route parameters must be passable by name ({p.name})")
-            annotation = p.annotation
-            if isinstance(annotation, str):
-                # `from __future__ import annotations` leaves names as text; resolve them where fn was written.
-                try:
-                    annotation = eval(annotation, namespace)  # noqa: S307 - the module's own annotation text
-                except Exception:
-                    annotation = _MISSING
-            convert, is_list = _converter_for(annotation)
-            self.parameters[p.name] = Parameter(
-                name=p.name,
-                api_name="body" if p.name == "body" else camel_case(p.name),
-                convert=convert,
-                required=p.default is _MISSING,
-                is_list=is_list,
-            )
+            convert = CONVERTERS.get(param.type)
+            if param.type == "array" and CONVERTERS.get(param.items or "any"):
+                convert = _list_of(CONVERTERS[param.items or "any"])  # type: ignore[arg-type]
+            self.parameters[param.name] = (param, convert, param.api_name)
 
     def wants_list(self, name: str) -> bool:
         """Whether a repeated query key should arrive as a list for this parameter."""
-        parameter = self.parameters.get(name)
-        return parameter is not None and parameter.is_list
+        found = self.parameters.get(name)
+        return found is not None and found[0].type == "array"
 
     def bind(self, inputs: dict[str, Any]) -> dict[str, Any]:
         """Map snake_cased inputs to keyword arguments; 400 naming the field on a missing, unknown or bad input."""
         kwargs: dict[str, Any] = {}
         for name, value in inputs.items():
-            parameter = self.parameters.get(name)
-            if parameter is None:
+            found = self.parameters.get(name)
+            if found is None:
                 if self.accepts_any:
                     kwargs[name] = value
                     continue
                 raise BadRequest(f"{camel_case(name)}: unknown parameter")
+            param, convert, api_name = found
             if value is None:
-                if parameter.required:
-                    raise BadRequest(f"{parameter.api_name}: is required")
+                if param.required:
+                    raise BadRequest(f"{api_name}: is required")
                 continue
-            kwargs[name] = parameter.convert(value, parameter.api_name) if parameter.convert else value
-        for parameter in self.parameters.values():
-            if parameter.required and parameter.name not in kwargs:
-                what = "request body" if parameter.name == "body" else parameter.api_name
+            kwargs[name] = convert(value, api_name) if convert else value
+        for param, _, _ in self.parameters.values():
+            if param.name not in kwargs and param.required:
+                what = "request body" if param.name == "body" else param.api_name
                 raise BadRequest(f"{what}: is required")
+        if self.spec.params or self.spec.body is not None:
+            self._check_declared(kwargs)
         return kwargs
+
+    def _check_declared(self, kwargs: dict[str, Any]) -> None:
+        """The constraints the route declared (`params=`, `body=`), checked as its documents state them."""
+        validation = _validation()
+        validate, validate_value = validation.validate, validation.validate_value
+        for name, constraints in self.spec.params.items():
+            if name in kwargs:
+                value = kwargs[name]
+                validate_value(str(value) if isinstance(value, uuid.UUID) else value, constraints, camel_case(name))
+        if self.spec.body is not None and "body" in kwargs:
+            kwargs["body"] = validate(kwargs["body"], self.spec.body)
+
+
+def _validation() -> Any:
+    """lambdakit.validation, loaded with fastjsonschema on the first route that declares a schema."""
+    global _validation_module
+    if _validation_module is None:
+        from lambdakit import validation
+
+        _validation_module = validation
+    return _validation_module
+
+
+_validation_module: Any = None
+
+
+def _list_of(convert_item: Callable[[Any, str], Any]) -> Callable[[Any, str], list]:
+    def convert_list(value: Any, field: str) -> list:
+        values = value if isinstance(value, list) else [value]
+        return [convert_item(v, field) for v in values]
+
+    return convert_list

@@ -10,23 +10,29 @@ import re
 import uuid
 from typing import Any
 
-from lambdakit.errors import BadRequest
+from lambdakit.errors import BadRequest, PayloadTooLarge
+from lambdakit.limits import check_json_text, limits
+from lambdakit.routemodel import camel_case as _camel
+from lambdakit.routemodel import snake_case as _snake
 
-_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])([A-Z])")
 # JSON may spell a lone UTF-16 surrogate ("\\ud800"); no UTF-8 text can hold one, so the driver would fail.
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# Key names repeat on every row, so each conversion is computed once per name.
+# Key names repeat on every row, so each conversion is computed once per name; the caches are
+# bounded because clients choose names too (a warm function must not grow with what it is sent).
+_CACHE_LIMIT = 4096
 _to_camel: dict[str, str] = {}
 _to_snake: dict[str, str] = {}
 _CONTAINERS = (dict, list, tuple)
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 def camel_case(name: str) -> str:
     """`student_id` -> `studentId`; names without underscores are returned as they are."""
     converted = _to_camel.get(name)
     if converted is None:
-        head, *rest = name.split("_")
-        converted = head + "".join(part[:1].upper() + part[1:] for part in rest) if rest else name
+        converted = _camel(name)
+        if len(_to_camel) >= _CACHE_LIMIT:
+            _to_camel.clear()
         _to_camel[name] = converted
     return converted
 
@@ -35,7 +41,9 @@ def snake_case(name: str) -> str:
     """`studentId` -> `student_id`, the name a Python parameter or a SQL placeholder uses."""
     converted = _to_snake.get(name)
     if converted is None:
-        converted = _CAMEL_BOUNDARY.sub(r"_\1", name).lower()
+        converted = _snake(name)
+        if len(_to_snake) >= _CACHE_LIMIT:
+            _to_snake.clear()
         _to_snake[name] = converted
     return converted
 
@@ -43,11 +51,17 @@ def snake_case(name: str) -> str:
 def _outgoing(value: Any) -> Any:
     """camelCase every key, and encode the usual column types on the way: the encoder's `default` costs more."""
     if isinstance(value, dict):
-        # Inlined cache lookup and no call per scalar: this runs for every column of every row.
-        cache, leaf = _to_camel, _LEAF_ENCODERS
+        # Inlined cache lookup, and one type test for the usual scalar: this runs for every column of every row.
+        cache, leaf, plain = _to_camel, _LEAF_ENCODERS, _PLAIN
         return {
-            (cache.get(k) or camel_case(k)) if isinstance(k, str) else k: (
-                _outgoing(v) if isinstance(v, _CONTAINERS) else leaf[type(v)](v) if type(v) in leaf else v
+            (cache.get(k) or (camel_case(k) if type(k) is str else k)): (
+                v
+                if (kind := type(v)) in plain
+                else leaf[kind](v)
+                if kind in leaf
+                else _outgoing(v)
+                if isinstance(v, _CONTAINERS)
+                else v
             )
             for k, v in value.items()
         }
@@ -65,22 +79,46 @@ def _check_text(text: str, where: str, what: str = "") -> None:
 
 
 def snakify(value: Any, where: str = "") -> Any:
-    """Return input `value` with dict keys snake_cased; rejects text PostgreSQL cannot store (NUL, lone surrogates)."""
+    """Return input `value` with dict keys snake_cased; rejects text PostgreSQL cannot store (NUL, lone surrogates).
+
+    Inputs already parsed by Lambda (GraphQL arguments, direct `args`) are held to the same budgets as
+    a body's text: the copy stops at the value budget (413) and at the depth budget (400), never a
+    RecursionError.
+    """
+    if isinstance(value, str):
+        _check_text(value, where or "value")
+        return value
+    if not isinstance(value, (dict, list)):
+        return value
+    budget = limits()
+    return _snakify(value, where, budget.json_depth, [budget.json_values])
+
+
+def _snakify(value: Any, where: str, depth: int, left: list[int]) -> Any:
+    left[0] -= 1
+    if left[0] < 0:
+        raise PayloadTooLarge(f"{where or 'input'}: more than {limits().json_values} JSON values")
     if isinstance(value, str):
         _check_text(value, where or "value")
         return value
     if isinstance(value, dict):
+        if depth == 0:
+            raise BadRequest(f"{where or 'input'}: JSON is nested more than {limits().json_depth} levels deep")
         out = {}
         for key, item in value.items():
+            if not isinstance(key, str):
+                raise BadRequest(f"{where or 'input'}: keys must be strings")
             _check_text(key, where or "body", "keys ")
             name = snake_case(key)
             if name in out:
                 # `firstName` and `first_name` (or `FirstName`) are one field: which should win is unclear.
                 raise BadRequest(f"{f'{where}.{key}' if where else key}: the same field is given twice")
-            out[name] = snakify(item, f"{where}.{key}" if where else key)
+            out[name] = _snakify(item, f"{where}.{key}" if where else key, depth - 1, left)
         return out
     if isinstance(value, list):
-        return [snakify(item, f"{where}[{i}]") for i, item in enumerate(value)]
+        if depth == 0:
+            raise BadRequest(f"{where or 'input'}: JSON is nested more than {limits().json_depth} levels deep")
+        return [_snakify(item, f"{where}[{i}]", depth - 1, left) for i, item in enumerate(value)]
     return value
 
 
@@ -110,21 +148,48 @@ def _encode(value: Any) -> Any:
 
 
 def to_plain(value: Any) -> Any:
-    """Camelize and encode `value` into JSON-native types (for GraphQL and direct answers)."""
-    return json.loads(dumps(value))
+    """`value` as the JSON-native data `dumps` would write (for GraphQL and direct answers), without writing it."""
+    if isinstance(value, dict):
+        return {
+            (camel_case(key) if isinstance(key, str) else _plain_key(key)): to_plain(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [to_plain(item) for item in value]
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    encode = _LEAF_ENCODERS.get(type(value))
+    return encode(value) if encode else to_plain(_encode(value))
 
 
-# Built once: json.dumps with options builds a new encoder on every call.
+def _plain_key(key: Any) -> str:
+    """A non-string key as json.dumps writes it."""
+    if key is None or isinstance(key, (bool, int, float)):
+        return json.dumps(key)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
+
+
+# Built once: json.dumps with options builds a new encoder on every call, and JSONEncoder.encode
+# builds its C encoder on every call too; this one is made once (circular check off: a route's
+# result is a tree, and a cycle still fails, as RecursionError, which is a 500 like any bug).
 _ENCODER = json.JSONEncoder(default=_encode, separators=(",", ":"), ensure_ascii=False)
+_C_ENCODER = (
+    json.encoder.c_make_encoder(None, _encode, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+    if json.encoder.c_make_encoder is not None
+    else None
+)
 
 
 def dumps(value: Any) -> str:
     """Serialize a route's result as the API's JSON: camelCase keys, ISO dates, UUIDs and Decimals as strings."""
-    return _ENCODER.encode(_outgoing(value))
+    if _C_ENCODER is None:
+        return _ENCODER.encode(_outgoing(value))
+    return "".join(_C_ENCODER(_outgoing(value), 0))
 
 
-def loads_body(text: str) -> Any:
-    """Parse a request body; malformed or absurdly nested JSON is the client's error (400), never a 500."""
+def loads_body(text: str, where: str = "body") -> Any:
+    """Parse a request body within the budgets (limits.py); malformed JSON is the client's error (400), never a 500."""
+    check_json_text(text, where)
     try:
         return json.loads(text)
     except RecursionError:

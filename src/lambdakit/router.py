@@ -1,11 +1,12 @@
 """Decorator routes for REST (API Gateway v1 and v2), GraphQL (AppSync) and direct invokes.
 
-GraphQL goes through Powertools' AppSyncResolver. REST events are matched and answered here: the
-same proxy responses Powertools' REST resolver builds, without its per-request data classes and
-middleware chain, which cost more than everything else a warm request does besides the database
-(see README, Performance). This module adds one function serving three event sources with the same
-inputs (see binding.py), 405 for a known path with the wrong method, camelCase JSON out, and errors
-that never show a stack trace or SQL.
+Registration writes route records of the route model (routemodel.py), the same records the stack's
+scanner builds from the source and both OpenAPI documents are written from. At runtime a REST event
+is served by the route API Gateway already resolved (`resource`, or the v2 `routeKey`): a dictionary
+lookup, as Chalice does; only the catch-all and the any-method fallbacks, which exist so unknown
+paths and methods get the same 404/405 JSON as locally, go through the route model's matcher.
+GraphQL goes through Powertools' AppSyncResolver. Errors follow one policy (`_failure`): an ApiError
+is the client's answer, anything else a logged 500 that never shows a stack trace or SQL.
 """
 
 from __future__ import annotations
@@ -14,16 +15,15 @@ import base64
 import binascii
 import inspect
 import re
-import sys
 import traceback
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from lambdakit.binding import Binding
+from lambdakit import request as requests
+from lambdakit.binding import Binding, spec_of
 from lambdakit.errors import (
     ApiError,
     BadRequest,
@@ -34,88 +34,175 @@ from lambdakit.errors import (
     UnsupportedMediaType,
 )
 from lambdakit.jsonio import dumps, loads_body, snake_case, snakify, to_plain
+from lambdakit.response import Response
+from lambdakit.routemodel import (
+    DirectRoute,
+    GraphqlRoute,
+    Match,
+    RestRoute,
+    RouteError,
+    RouteTable,
+    check_direct,
+    check_graphql,
+    check_rest,
+    direct_route,
+    graphql_route,
+    rest_route,
+)
 from lambdakit.settings import response_headers
 
-HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 # Lambda refuses synchronous payloads over 6 MB; answering 413 here makes local match deployed.
 MAX_BODY_BYTES = 6 * 1024 * 1024
-_SEGMENT = r"(?:[A-Za-z0-9._~-]+|\{[A-Za-z_][A-Za-z0-9_]*\})"
-_VALID_PATH = re.compile(rf"^(?:/|(?:/{_SEGMENT})+)$")
-_PATH_PARAMETER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+\+)?json\s*(?:;.*)?$", re.IGNORECASE)
 _JSON_HEADERS = {"Content-Type": "application/json"}
+_UNRECOGNISED = "unrecognised event: expected API Gateway, AppSync or {route, args}"
+_DECLARED = ("body", "response", "params", "summary")
+_MARK = "__lambdakit_endpoint__"
 
 logger = Logger()
 
 
-@dataclass
-class Entry:
-    """A route function as registered, and the callable that really serves it once decorators are done."""
+class Endpoint:
+    """One route function, however many routes serve it: the callable to call, its spec and binding.
 
-    fn: Callable[..., Any]
-    target: Callable[..., Any] | None = None
-    binding: Binding | None = None
+    `@transaction` may sit above or below the route decorators: when it wraps a function that is
+    already routed, it hands its wrapper to `retarget`, so the router calls the fully decorated function.
+    """
 
-    def freeze(self) -> None:
-        """Find the fully decorated function, so `@transaction` may sit above or below the route decorators."""
-        self.target = _outermost(self.fn)
-        self.binding = Binding(self.target)
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+        self.target = fn
+        self.declared: dict[str, Any] = {}
+        self.routers: list[Router] = []
+        self._build()
 
-    def call(self, inputs: dict[str, Any]) -> Any:
-        """Call the route function with its inputs bound to its parameters."""
-        return self.target(**self.binding.bind(inputs))
+    @staticmethod
+    def of(fn: Callable[..., Any]) -> Endpoint:
+        """The endpoint of `fn`, made on its first route decorator and found again by the next ones."""
+        endpoint = getattr(fn, _MARK, None)
+        if not isinstance(endpoint, Endpoint):
+            endpoint = Endpoint(fn)
+            setattr(fn, _MARK, endpoint)
+        return endpoint
+
+    @property
+    def name(self) -> str:
+        """The function's name, as records and logs show it."""
+        return self.fn.__name__
+
+    @property
+    def where(self) -> str:
+        """file:line of the function, for error messages."""
+        code = getattr(inspect.unwrap(self.fn), "__code__", None)
+        return f"{Path(code.co_filename).name}:{code.co_firstlineno}" if code else self.name
+
+    def declare(self, declared: Mapping[str, Any]) -> None:
+        """Schemas and docs given on a route decorator; one function declares each at most once."""
+        for key, value in declared.items():
+            if value is None:
+                continue
+            if key in self.declared and self.declared[key] != value:
+                raise RouteError(f"{self.where}: {key}= is declared twice on {self.name}() with different values")
+            self.declared[key] = value
+        self._build()
+
+    def retarget(self, wrapper: Callable[..., Any]) -> None:
+        """Serve through `wrapper` (a decorator applied after the route decorators) and re-check every route."""
+        self.target = wrapper
+        setattr(wrapper, _MARK, self)
+        self._build()
+        for router in self.routers:
+            router._rebuild()
+
+    def _build(self) -> None:
+        self.spec = spec_of(self.target, **{k: v for k, v in self.declared.items() if k in _DECLARED})
+        self.binding = Binding(self.spec)
+
+    def call(self, inputs: dict[str, Any], event: Any = None, context: Any = None, source: str = "direct") -> Any:
+        """Call the route function with its inputs bound to its parameters (and caller/request when declared)."""
+        kwargs = self.binding.bind(inputs)
+        if self.binding.injected:
+            for param in self.binding.injected:
+                kwargs[param.name] = _injected(param.type, event, context, source)
+        return self.target(**kwargs)
 
 
-@dataclass
-class RestRoute:
-    """One `@router.rest(method, path)`."""
-
-    method: str
-    path: str
-    status: int
-    entry: Entry
-    pattern: re.Pattern = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.pattern = re.compile("^" + _PATH_PARAMETER.sub(r"(?P<\1>[^/]+)", self.path) + "$")
+def routed(fn: Callable[..., Any]) -> Endpoint | None:
+    """The endpoint of a function some router serves, or None (for `@transaction` to retarget)."""
+    endpoint = getattr(fn, _MARK, None)
+    return endpoint if isinstance(endpoint, Endpoint) else None
 
 
-def _outermost(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """The module-level name of `fn` holds whatever decorators were stacked on top of it."""
-    module = sys.modules.get(fn.__module__)
-    if module is None or "<locals>" in fn.__qualname__:
-        return fn
-    candidate = getattr(module, fn.__name__, None)
-    if callable(candidate) and inspect.unwrap(candidate) is inspect.unwrap(fn):
-        return candidate
-    return fn
-
-
-def _proxy_response(status: int, body: str, headers: dict[str, str], http_api: bool) -> dict[str, Any]:
+def _proxy_response(
+    status: int,
+    body: str,
+    headers: Mapping[str, str],
+    http_api: bool,
+    *,
+    cookies: tuple[str, ...] | list[str] = (),
+    is_base64: bool = False,
+) -> dict[str, Any]:
     """The answer API Gateway expects: `multiValueHeaders` for REST (v1), `headers` and `cookies` for HTTP APIs (v2)."""
     extra = response_headers()
     if extra:
         headers = {**headers, **extra}
     if http_api:
-        return {"statusCode": status, "body": body, "isBase64Encoded": False, "headers": headers, "cookies": []}
-    return {
-        "statusCode": status,
-        "body": body,
-        "isBase64Encoded": False,
-        "multiValueHeaders": {name: [value] for name, value in headers.items()},
-    }
+        return {
+            "statusCode": status,
+            "body": body,
+            "isBase64Encoded": is_base64,
+            "headers": dict(headers),
+            "cookies": list(cookies),
+        }
+    multi = {name: [value] for name, value in headers.items()}
+    if cookies:
+        multi["Set-Cookie"] = list(cookies)
+    return {"statusCode": status, "body": body, "isBase64Encoded": is_base64, "multiValueHeaders": multi}
 
 
-def _error_response(status: int, message: str, http_api: bool, headers: dict[str, str] | None = None) -> dict:
-    return _proxy_response(status, dumps({"message": message}), {**(headers or {}), **_JSON_HEADERS}, http_api)
+def _error_response(exc: ApiError, http_api: bool) -> dict[str, Any]:
+    headers = dict(_JSON_HEADERS)
+    if isinstance(exc, MethodNotAllowed):
+        headers["Allow"] = ", ".join(exc.allowed)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return _proxy_response(exc.status, dumps({"message": exc.message}), headers, http_api)
+
+
+def _success_response(result: Any, status: int, http_api: bool) -> dict[str, Any]:
+    """Plain data as JSON in the route's status (204 for None), or a Response as it asks."""
+    if not isinstance(result, Response):
+        if result is None:
+            return _proxy_response(204, "", {}, http_api)
+        return _proxy_response(status, dumps(result), _JSON_HEADERS, http_api)
+    body, is_base64, content_type = result.body, False, result.content_type
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        body, is_base64 = base64.b64encode(bytes(body)).decode("ascii"), True
+        content_type = content_type or "application/octet-stream"
+    elif isinstance(body, str):
+        content_type = content_type or "text/plain; charset=utf-8"
+    elif body is not None:
+        body, content_type = dumps(body), content_type or "application/json"
+    headers = dict(result.headers)
+    if content_type and not any(name.lower() == "content-type" for name in headers):
+        headers["Content-Type"] = content_type
+    return _proxy_response(
+        result.status, body or "", headers, http_api, cookies=tuple(result.cookies), is_base64=is_base64
+    )
 
 
 def _header(headers: Any, name: str) -> str | None:
     """A request header by case-insensitive name (the last one wins, as in a case-insensitive dict)."""
     found = None
+    if isinstance(headers, dict) and len(headers) > 8:
+        # API Gateway sends a dozen or more headers: try the usual spellings before lower-casing them all.
+        for spelling in (name, name.title()):
+            if spelling in headers and sum(1 for key in headers if isinstance(key, str) and key.lower() == name) == 1:
+                return headers[spelling]
     if isinstance(headers, dict):
         for key, value in headers.items():
-            if key.lower() == name:
+            if isinstance(key, str) and key.lower() == name:
                 found = value
     return found
 
@@ -129,13 +216,15 @@ def _query_inputs(event: dict, http_api: bool, wants_list: Callable[[str], bool]
     """
     single = event.get("queryStringParameters") or {}
     multi = {} if http_api else (event.get("multiValueQueryStringParameters") or {})
+    if not isinstance(single, dict) or not isinstance(multi, dict):
+        raise BadRequest(_UNRECOGNISED)
     inputs: dict[str, Any] = {}
     for name in dict.fromkeys([*single, *multi]):
-        key = snake_case(name)
+        key = snake_case(str(name))
         if wants_list(key):
-            value: Any = multi.get(name) or single[name].split(",")
+            value: Any = multi.get(name) or str(single[name]).split(",")
         else:
-            value = single[name] if name in single else multi[name][-1]
+            value = single[name] if name in single else (multi[name] or [None])[-1]
         inputs[key] = snakify(value, name)
     return inputs
 
@@ -155,130 +244,199 @@ def _log_failure(exc: BaseException, route: str) -> None:
     )
 
 
+def _failure(exc: BaseException, where: str) -> ApiError:
+    """The one error policy: an ApiError is the answer (5xx logged), anything else a logged, detail-free 500."""
+    if isinstance(exc, ApiError):
+        if exc.status >= 500:
+            _log_failure(exc, where)
+        return exc
+    _log_failure(exc, where)
+    return InternalError()
+
+
 class Router:
-    """Collects routes from decorators and dispatches any Lambda event to them."""
+    """Collects routes from decorators (and from other routers it includes) and dispatches any Lambda event."""
 
     def __init__(self) -> None:
-        self._rest: list[RestRoute] = []
-        self._graphql: dict[tuple[str, str], Entry] = {}
-        self._direct: dict[str, Entry] = {}
+        self._registrations: list[tuple[Endpoint, str, tuple, dict[str, Any]]] = []
+        self._included: list[Router] = []
+        self._parents: list[Router] = []
+        self._table: RouteTable | None = None
+        self._endpoints: dict[tuple[str, Any], Endpoint] = {}
         self._appsync: Any = None
-        self._rest_by_method: dict[str, list[RestRoute]] = {}
-        self._frozen = False
 
     # -- decorators -------------------------------------------------------------------------------
-    def rest(self, method: str, path: str, *, status: int = 200) -> Callable[[Callable], Callable]:
-        """Serve `fn` for an API Gateway method and path (`/students/{studentId}`); `status` is the success code."""
-        method = method.upper()
-        if method not in HTTP_METHODS:
-            raise ValueError(f"unknown HTTP method {method!r}")
-        if not _VALID_PATH.match(path):
-            raise ValueError(f"malformed path {path!r}: use /segment/{{param}} with letters, digits, . _ ~ -")
-        if any(r.method == method and r.path == path for r in self._rest):
-            raise ValueError(f"route {method} {path} is already registered")
+    def rest(
+        self,
+        method: str,
+        path: str,
+        *,
+        status: int = 200,
+        body: Mapping[str, Any] | None = None,
+        response: Mapping[str, Any] | None = None,
+        params: Mapping[str, Mapping[str, Any]] | None = None,
+        summary: str | None = None,
+    ) -> Callable[[Callable], Callable]:
+        """Serve `fn` for an API Gateway method and path (`/students/{studentId}`, `/files/{path+}`).
 
-        def register(fn: Callable) -> Callable:
-            self._rest.append(RestRoute(method, path, status, Entry(fn)))
-            self._frozen = False
-            return fn
+        `status` is the success code; `body` and `response` are JSON Schemas (Python names) of the
+        request body and the answer; `params` adds constraints to parameters (`{"limit": {"maximum": 100}}`).
+        """
+        check_rest(method, path, status)  # a malformed route fails here, at import
+        declared = {"body": body, "response": response, "params": params, "summary": summary}
+        return self._register("rest", (method, path), {"status": status}, declared)
 
-        return register
-
-    def graphql(self, type_name: str, field_name: str) -> Callable[[Callable], Callable]:
+    def graphql(
+        self,
+        type_name: str,
+        field_name: str,
+        *,
+        body: Mapping[str, Any] | None = None,
+        response: Mapping[str, Any] | None = None,
+    ) -> Callable[[Callable], Callable]:
         """Serve `fn` as the AppSync Lambda resolver of `type_name.field_name`."""
-        if (type_name, field_name) in self._graphql:
-            raise ValueError(f"GraphQL field {type_name}.{field_name} is already registered")
+        check_graphql(type_name, field_name)
+        return self._register("graphql", (type_name, field_name), {}, {"body": body, "response": response})
 
-        def register(fn: Callable) -> Callable:
-            self._graphql[(type_name, field_name)] = Entry(fn)
-            self._frozen = False
-            return fn
-
-        return register
-
-    def direct(self, name: str) -> Callable[[Callable], Callable]:
+    def direct(self, name: str, *, body: Mapping[str, Any] | None = None) -> Callable[[Callable], Callable]:
         """Serve `fn` for direct invokes `{"route": name, "args": {...}}` (never exposed through an API)."""
-        if name in self._direct:
-            raise ValueError(f"direct route {name!r} is already registered")
+        check_direct(name)
+        return self._register("direct", (name,), {}, {"body": body})
 
+    def _register(
+        self, kind: str, args: tuple, options: dict[str, Any], declared: dict[str, Any]
+    ) -> Callable[[Callable], Callable]:
         def register(fn: Callable) -> Callable:
-            self._direct[name] = Entry(fn)
-            self._frozen = False
+            if inspect.iscoroutinefunction(inspect.unwrap(fn)):
+                raise RouteError(f"{fn.__name__}() is async; route functions are plain functions")
+            endpoint = Endpoint.of(fn)
+            endpoint.declare(declared)
+            self._registrations.append((endpoint, kind, args, options))
+            endpoint.routers.append(self)
+            try:
+                self._rebuild()
+            except RouteError:
+                # Refused: the router stays as it was, so the error is reported once, where it was made.
+                self._registrations.pop()
+                endpoint.routers.remove(self)
+                self._rebuild()
+                raise
             return fn
 
         return register
+
+    def include(self, other: Router) -> None:
+        """Serve every route of `other` too (a module of routes: `router.include(students.router)`)."""
+        if other is self or self in other._all_routers():
+            raise RouteError("a router cannot include itself")
+        self._included.append(other)
+        other._parents.append(self)
+        self._rebuild()
+
+    # -- the table --------------------------------------------------------------------------------
+    def _all_routers(self) -> list[Router]:
+        found = [self]
+        for child in self._included:
+            found += child._all_routers()
+        return found
+
+    def _rebuild(self) -> None:
+        """Re-check and rebuild this router's table and its includers'; raises RouteError on any clash."""
+        self._table = None
+        self._appsync = None
+        self.routes  # noqa: B018 - building the table is the check
+        for parent in self._parents:
+            parent._rebuild()
+
+    @property
+    def routes(self) -> RouteTable:
+        """Every route this router serves, as route-model records (what the documents and the stack read)."""
+        if self._table is None:
+            table = RouteTable()
+            endpoints: dict[tuple[str, Any], Endpoint] = {}
+            for router in self._all_routers():
+                for endpoint, kind, args, options in router._registrations:
+                    record = _record(endpoint, kind, args, options)
+                    try:
+                        table.add(record)
+                    except RouteError as exc:
+                        raise RouteError(f"{endpoint.where}: {exc}") from None
+                    endpoints[(kind, record.key)] = endpoint
+            self._table, self._endpoints = table, endpoints
+        return self._table
+
+    def match(self, method: str, path: str) -> Match:
+        """The route API Gateway (REST v1) would pick for `method path`: what the local server asks, once."""
+        return self.routes.match(method.upper(), path)
 
     # -- dispatch ---------------------------------------------------------------------------------
     def handle(self, event: Any, context: Any = None) -> Any:
         """Answer any supported event: REST v1 (default), HTTP API v2, AppSync, or a direct invoke."""
-        if not self._frozen:
-            self._freeze()
+        if self._table is None:
+            self.routes  # noqa: B018
         if isinstance(event, dict):
             if "httpMethod" in event:
-                return self._rest_resolve(event, str(event["httpMethod"]).upper(), event["path"], http_api=False)
+                return self._rest(event, context, http_api=False)
             if event.get("version") == "2.0" and "requestContext" in event:
-                request = event["requestContext"]
-                path = event["rawPath"]
-                stage = request.get("stage", "$default")
-                if stage != "$default":
-                    # A named stage prefixes the raw path; routes are written without it.
-                    path = path[len(stage) + 1 :]
-                return self._rest_resolve(event, str(request["http"]["method"]).upper(), path, http_api=True)
+                return self._rest(event, context, http_api=True)
             info = event.get("info")
             if isinstance(info, dict) and "fieldName" in info:
-                return self._graphql_resolve(event, context)
+                return self._graphql(event, context)
             if "route" in event:
-                return self._direct_resolve(event)
-        return {
-            "error": {
-                "status": 400,
-                "message": "unrecognised event: expected API Gateway, AppSync or {route, args}",
-            }
-        }
-
-    def _freeze(self) -> None:
-        for entry in self._entries():
-            entry.freeze()
-        self._appsync = None
-        # Paths without parameters are tried first, so `/students/me` wins over `/students/{studentId}`.
-        self._rest_by_method = {}
-        for route in sorted(self._rest, key=lambda r: "{" in r.path):
-            self._rest_by_method.setdefault(route.method, []).append(route)
-        self._frozen = True
-
-    def _entries(self) -> list[Entry]:
-        return [r.entry for r in self._rest] + list(self._graphql.values()) + list(self._direct.values())
+                return self._direct(event, context)
+        return {"error": {"status": 400, "message": _UNRECOGNISED}}
 
     # -- REST -------------------------------------------------------------------------------------
-    def _rest_resolve(self, event: dict, method: str, path: str, *, http_api: bool) -> dict[str, Any]:
-        """Match the route, bind its inputs, call it and build the proxy response; errors become `{"message"}`."""
-        # REST APIs (v1) ignore trailing slashes, HTTP APIs (v2) do not; as Powertools' resolvers did.
-        wanted = path if http_api else (path.rstrip("/") or "/")
+    def _rest(self, event: dict, context: Any, *, http_api: bool) -> dict[str, Any]:
+        """Find the route, bind its inputs, call it and build the proxy response; errors become `{"message"}`."""
+        where = "rest"
         try:
-            for route in self._rest_by_method.get(method, ()):
-                found = route.pattern.match(wanted)
-                if found:
-                    return self._call_rest(route, found.groupdict(), event, http_api)
-            allowed = sorted({r.method for r in self._rest if r.pattern.match(wanted)})
-            if allowed:
-                raise MethodNotAllowed(f"method {method} not allowed on {path}", allowed)
-            raise NotFound(f"no route for {method} {path}")
-        except ApiError as exc:
-            if exc.status >= 500:
-                _log_failure(exc, f"{method} {path}")
-            # One place turns every ApiError into an answer, so a route raising MethodNotAllowed gets Allow too.
-            headers = {"Allow": ", ".join(exc.allowed)} if isinstance(exc, MethodNotAllowed) else None
-            return _error_response(exc.status, exc.message, http_api, headers)
+            method, path, route, path_parameters = self._resolve(event, http_api)
+            where = f"{method} {path}"
+            endpoint = self._endpoints[("rest", route.key)]
+            inputs = self._rest_inputs(event, endpoint, path_parameters, http_api)
+            result = endpoint.call(inputs, event, context, "http" if http_api else "rest")
+            return _success_response(result, route.status, http_api)
         except Exception as exc:
-            _log_failure(exc, f"{method} {path}")
-            return _error_response(500, InternalError().message, http_api)
+            return _error_response(_failure(exc, where), http_api)
+
+    def _resolve(self, event: dict, http_api: bool) -> tuple[str, str, RestRoute, dict[str, str]]:
+        """Method, path, route and path parameters: from API Gateway's own resolution when it named a route."""
+        if http_api:
+            context = event.get("requestContext")
+            http = context.get("http") if isinstance(context, dict) else None
+            method = http.get("method") if isinstance(http, dict) else None
+            path = event.get("rawPath")
+            if not isinstance(method, str) or not isinstance(path, str):
+                raise BadRequest(_UNRECOGNISED)
+            method = method.upper()
+            route_key = event.get("routeKey")
+            resource = route_key.split(" ", 1)[1] if isinstance(route_key, str) and " " in route_key else None
+            path = _without_stage(path, context.get("stage"))
+        else:
+            method, path = event.get("httpMethod"), event.get("path")
+            if not isinstance(method, str) or not isinstance(path, str):
+                raise BadRequest(_UNRECOGNISED)
+            method = method.upper()
+            resource = event.get("resource")
+        if isinstance(resource, str):
+            route = self._table.rest_route(method, resource)  # type: ignore[union-attr]
+            parameters = event.get("pathParameters")
+            if route is not None and (isinstance(parameters, dict) or not route.path.parameters):
+                return method, path, route, parameters or {}
+        found = self._table.match(method, path, ignore_trailing_slash=not http_api)  # type: ignore[union-attr]
+        if found.route is None:
+            if found.allowed:
+                raise MethodNotAllowed(f"method {method} not allowed on {path}", list(found.allowed))
+            raise NotFound(f"no route for {method} {path}")
+        return method, path, found.route, found.path_parameters
 
     @staticmethod
-    def _call_rest(route: RestRoute, path_parameters: dict[str, str], event: dict, http_api: bool) -> dict[str, Any]:
-        entry = route.entry
-        inputs = _query_inputs(event, http_api, entry.binding.wants_list)
+    def _rest_inputs(event: dict, endpoint: Endpoint, path_parameters: dict, http_api: bool) -> dict[str, Any]:
+        has_query = event.get("queryStringParameters") or event.get("multiValueQueryStringParameters")
+        inputs = _query_inputs(event, http_api, endpoint.binding.wants_list) if has_query else {}
         for name, value in path_parameters.items():
-            key = snake_case(name)
+            key = snake_case(str(name))
             if key in inputs:
                 raise BadRequest(f"{name}: given in the path, so it cannot be a query parameter too")
             inputs[key] = snakify(value, name)
@@ -286,66 +444,92 @@ class Router:
         if raw:
             content_type = _header(event.get("headers"), "content-type")
             inputs["body"] = snakify(_parse_body(raw, event.get("isBase64Encoded"), content_type))
-        result = entry.call(inputs)
-        if result is None:
-            return _proxy_response(204, "", {}, http_api)
-        return _proxy_response(route.status, dumps(result), _JSON_HEADERS, http_api)
+        return inputs
 
     # -- GraphQL ----------------------------------------------------------------------------------
-    def _graphql_resolve(self, event: dict, context: Any) -> Any:
+    def _graphql(self, event: dict, context: Any) -> Any:
+        info = event["info"]
+        key = (info.get("parentTypeName"), info.get("fieldName"))
+        if ("graphql", key) not in self._endpoints:
+            raise NotFound(f"no resolver for GraphQL field {key[0]}.{key[1]}")
+        if not isinstance(event.get("arguments", {}), dict):
+            raise BadRequest("arguments: must be an object")
         app = self._appsync
         if app is None:
             # Imported on the first GraphQL event only: a REST-only function never loads the event handler.
             from aws_lambda_powertools.event_handler import AppSyncResolver
 
             app = AppSyncResolver()
-            for (type_name, field_name), entry in self._graphql.items():
-                app.resolver(type_name=type_name, field_name=field_name)(self._graphql_endpoint(entry))
+            for route in self._table.graphql:  # type: ignore[union-attr]
+                endpoint = self._endpoints[("graphql", route.key)]
+                app.resolver(type_name=route.type_name, field_name=route.field)(self._graphql_endpoint(endpoint))
             self._appsync = app
-        info = event["info"]
-        key = (info.get("parentTypeName"), info.get("fieldName"))
-        if key not in self._graphql:
-            raise NotFound(f"no resolver for GraphQL field {key[0]}.{key[1]}")
         return app.resolve(event, context)
 
-    @staticmethod
-    def _graphql_endpoint(entry: Entry) -> Callable[..., Any]:
-        def endpoint(**arguments: Any) -> Any:
+    def _graphql_endpoint(self, endpoint: Endpoint) -> Callable[..., Any]:
+        def resolve(**arguments: Any) -> Any:
             try:
-                return to_plain(entry.call(snakify(arguments)))
-            except ApiError as exc:
-                if exc.status >= 500:
-                    _log_failure(exc, f"graphql {entry.fn.__name__}")
-                # A fresh exception: AppSync shows its type and message, and nothing else travels with it.
-                raise _clean(exc) from None
+                result = endpoint.call(snakify(arguments), self._appsync.current_event.raw_event, None, "graphql")
+                return to_plain(result.body if isinstance(result, Response) else result)
             except Exception as exc:
-                _log_failure(exc, f"graphql {entry.fn.__name__}")
-                raise InternalError() from None
+                # A fresh exception: AppSync shows its type and message, and nothing else travels with it.
+                raise _clean(_failure(exc, f"graphql {endpoint.name}")) from None
 
-        return endpoint
+        return resolve
 
     # -- direct -----------------------------------------------------------------------------------
-    def _direct_resolve(self, event: dict) -> dict[str, Any]:
+    def _direct(self, event: dict, context: Any) -> dict[str, Any]:
         name = event.get("route")
         try:
-            entry = self._direct.get(name) if isinstance(name, str) else None
-            if entry is None:
-                raise (
-                    NotFound(f"unknown direct route {name!r}")
-                    if isinstance(name, str)
-                    else BadRequest("route: must be the name of a direct route")
-                )
-            args = event.get("args") or {}
+            endpoint = self._endpoints.get(("direct", name)) if isinstance(name, str) else None
+            if endpoint is None:
+                if isinstance(name, str):
+                    raise NotFound(f"unknown direct route {name!r}")
+                raise BadRequest("route: must be the name of a direct route")
+            args = event.get("args", {})
+            if args is None:
+                args = {}
             if not isinstance(args, dict):
                 raise BadRequest("args: must be an object")
-            return {"data": to_plain(entry.call(snakify(args)))}
-        except ApiError as exc:
-            if exc.status >= 500:
-                _log_failure(exc, f"direct {name}")
-            return {"error": {"status": exc.status, "message": exc.message}}
+            result = endpoint.call(snakify(args), event, context, "direct")
+            return {"data": to_plain(result.body if isinstance(result, Response) else result)}
         except Exception as exc:
-            _log_failure(exc, f"direct {name}")
-            return {"error": {"status": 500, "message": InternalError().message}}
+            failure = _failure(exc, f"direct {name}")
+            return {"error": {"status": failure.status, "message": failure.message}}
+
+
+def _record(
+    endpoint: Endpoint, kind: str, args: tuple, options: dict[str, Any]
+) -> RestRoute | GraphqlRoute | DirectRoute:
+    common = {"module": endpoint.fn.__module__, "spec": endpoint.spec, "where": endpoint.where}
+    if kind == "rest":
+        return rest_route(*args, endpoint.name, **options, **common)
+    if kind == "graphql":
+        return graphql_route(*args, endpoint.name, **common)
+    return direct_route(*args, endpoint.name, **common)
+
+
+def _injected(kind: str, event: dict, context: Any, source: str) -> Any:
+    """The Caller or Request a route declared, built from the event only when asked for."""
+    http_api = source == "http"
+    if kind == "caller":
+        if source in ("rest", "http"):
+            return requests.rest_caller(event, http_api)
+        return requests.graphql_caller(event) if source == "graphql" else requests.direct_caller(event)
+    if source in ("rest", "http"):
+        return requests.rest_request(event, context, http_api)
+    return requests.graphql_request(event, context) if source == "graphql" else requests.direct_request(event, context)
+
+
+def _without_stage(path: str, stage: Any) -> str:
+    """The path without its stage prefix (`/dev/x` on stage dev); as is on `$default` or a custom domain."""
+    if isinstance(stage, str) and stage and stage != "$default":
+        prefix = f"/{stage}"
+        if path == prefix:
+            return "/"
+        if path.startswith(prefix + "/"):
+            return path[len(prefix) :]
+    return path
 
 
 def _clean(exc: ApiError) -> ApiError:
@@ -357,17 +541,21 @@ def _clean(exc: ApiError) -> ApiError:
     return clean
 
 
-def _parse_body(raw: str, is_base64: bool | None, content_type: str | None) -> Any:
+def _parse_body(raw: Any, is_base64: Any, content_type: str | None) -> Any:
     """Decode and parse a REST body: 413 when too large, 415 when not JSON, 400 when not valid UTF-8 JSON."""
+    if not isinstance(raw, str):
+        raise BadRequest("body: must be text")
     if content_type and not _JSON_TYPE.match(content_type.strip()):
         raise UnsupportedMediaType(f"content-type {content_type!r} is not supported: send application/json")
-    if is_base64:
-        try:
-            data = base64.b64decode(raw, validate=True)
-        except (binascii.Error, ValueError):
-            raise BadRequest("body: invalid base64 encoding") from None
-    else:
-        data = raw.encode("utf-8", "surrogatepass")
+    if not is_base64:
+        # Already text: a str of n characters is at most 4n bytes, so a small one needs no encoding to measure.
+        if len(raw) * 4 > MAX_BODY_BYTES and len(raw.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
+            raise PayloadTooLarge(f"body: larger than {MAX_BODY_BYTES} bytes")
+        return loads_body(raw)
+    try:
+        data = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequest("body: invalid base64 encoding") from None
     if len(data) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"body: larger than {MAX_BODY_BYTES} bytes")
     try:

@@ -78,7 +78,7 @@ def parse_session_timeouts(env: dict[str, str]) -> tuple[int, int | None]:
     The migrator reads them too, without a database URL.
     """
     idle = _int(env, "DB_IDLE_SESSION_TIMEOUT_MS", -1)
-    return _int(env, "DB_STATEMENT_TIMEOUT_MS", 10_000), None if idle < 0 else idle
+    return _int(env, "DB_STATEMENT_TIMEOUT_MS", 4_000), None if idle < 0 else idle
 
 
 def parse_database_settings(env: dict[str, str]) -> DatabaseSettings:

@@ -6,16 +6,18 @@ body in microseconds; its errors are mapped here to one short message naming one
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from lambdakit.errors import BadRequest
-from lambdakit.jsonio import camel_case
+from lambdakit.routemodel import camel_case
 
-_UUID = r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
+# \Z, not $: `$` also matches before a trailing newline, and "<uuid>\n" would pass to the database.
+_UUID = r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\Z"
 _compiled: dict[int, tuple[Any, dict[str, Any]]] = {}
 
 
-def _validator(schema: dict[str, Any]) -> Any:
+def _validator(schema: Mapping[str, Any]) -> Any:
     cached = _compiled.get(id(schema))
     if cached is None:
         import fastjsonschema
@@ -51,12 +53,16 @@ def _message(error: Any, field: str) -> str:
         return f"{field}: must be one of {', '.join(map(str, definition))}"
     if rule == "minProperties":
         return f"{field}: must set at least {definition} field{'s' if definition != 1 else ''}"
+    if rule in ("minimum", "maximum"):
+        return f"{field}: must be {'at least' if rule == 'minimum' else 'at most'} {definition}"
+    if rule == "pattern":
+        return f"{field}: invalid format (must match {definition})"
     if rule in ("minLength", "maxLength"):
         return f"{field}: must be {'at least' if rule == 'minLength' else 'at most'} {definition} characters"
     return f"{field}: must {error.message.split(' must ', 1)[-1]}"
 
 
-def validate(body: Any, schema: dict[str, Any]) -> dict[str, Any]:
+def validate(body: Any, schema: Mapping[str, Any]) -> Any:
     """Return `body` when it matches `schema` (keys in snake_case); otherwise raise BadRequest naming the field."""
     validator = _validator(schema)
     import fastjsonschema
@@ -65,3 +71,14 @@ def validate(body: Any, schema: dict[str, Any]) -> dict[str, Any]:
         return validator(body)
     except fastjsonschema.JsonSchemaValueException as error:
         raise BadRequest(_message(error, _field_name(error))) from None
+
+
+def validate_value(value: Any, schema: Mapping[str, Any], field: str) -> Any:
+    """Check one parameter's value against its declared constraints; the 400 names `field`."""
+    validator = _validator(schema)
+    import fastjsonschema
+
+    try:
+        return validator(value)
+    except fastjsonschema.JsonSchemaValueException as error:
+        raise BadRequest(_message(error, field)) from None

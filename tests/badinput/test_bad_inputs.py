@@ -185,6 +185,48 @@ BAD_INPUTS = [
         message="verbose: unknown parameter",
     ),
     Bad("limit out of range", "GET", "/students", content_type=None, query="limit=101", message="limit: must be"),
+    Bad("id with two signs (-+1)", "GET", "/students/-+1", content_type=None, message="studentId: must be an integer"),
+    Bad("id with two signs (+-1)", "PUT", "/students/+-1", b'{"active": false}', message="studentId: must be an"),
+    Bad("JSON nested 300 deep (objects)", "POST", "/students", nested(300), message="body: JSON is nested more"),
+    Bad(
+        "JSON nested 300 deep inside a field (arrays)",
+        "PUT",
+        "/students/1",
+        b'{"status": ' + b"[" * 300 + b"]" * 300 + b"}",
+        message="body: JSON is nested more",
+    ),
+    Bad(
+        "6 MB of small nested arrays",
+        "POST",
+        "/students",
+        b"[" + b"[]," * 1_900_000 + b"[]]",
+        status=413,
+        message="body: more than 100000 JSON values",
+    ),
+    Bad(
+        "150 000 unique keys",
+        "POST",
+        "/students",
+        json.dumps({f"key{i}": i for i in range(150_000)}).encode(),
+        status=413,
+        message="body: more than 100000 JSON values",
+    ),
+    Bad(
+        "UUID with a trailing newline",
+        "POST",
+        "/students",
+        json.dumps(
+            {"firstName": "A", "lastName": "B", "studentUuid": "6f1c1a8e-4a7b-4c59-9a57-2f0d5a3c1009\n"}
+        ).encode(),
+        message="studentUuid: must be a UUID",
+    ),
+    Bad(
+        "nullable UUID with a trailing newline",
+        "PUT",
+        "/students/1",
+        json.dumps({"programId": "0b7e3f4c-7a1d-4a43-8d6e-5c2f9a100001\n"}).encode(),
+        message="programId: must be a UUID",
+    ),
     Bad("unknown path", "GET", "/students/1/grades", content_type=None, status=404, message="no route for GET"),
     Bad(
         "wrong method on a known path",

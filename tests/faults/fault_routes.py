@@ -8,6 +8,7 @@ write if rollback ever failed; `GET /sleep` runs into the statement timeout; `GE
 from __future__ import annotations
 
 import os
+import time
 
 from db_utils import transaction
 from lambdakit.router import Router
@@ -50,6 +51,13 @@ def sleep(conn, seconds: float) -> dict:
     """Hold a statement for `seconds` (the statement timeout scenario, and spreading load over workers)."""
     with conn.cursor() as cur:
         cur.execute("SELECT pg_sleep(%s)", (seconds,))
+    return {"worker": os.getpid()}
+
+
+@router.rest("GET", "/busy")
+def busy(seconds: float) -> dict:
+    """Work in Python for `seconds`, no database: the function timeout scenario."""
+    time.sleep(seconds)
     return {"worker": os.getpid()}
 
 

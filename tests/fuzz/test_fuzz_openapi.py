@@ -18,14 +18,15 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from local.openapi import students_document
+import lambda_function
+from lambdakit.openapi import client_document
 from tests.conftest import remove_database, start_database
 from tests.faults.harness import LocalServer
 
 pytestmark = pytest.mark.slow
 MAX_EXAMPLES = 20
 
-schema = schemathesis.openapi.from_dict(students_document())
+schema = schemathesis.openapi.from_dict(client_document(lambda_function.router.routes))
 # deterministic and no example database: the same cases every run, and no .hypothesis folder left behind
 schema.config.generation.update(max_examples=MAX_EXAMPLES, deterministic=True, database="none")
 

@@ -16,8 +16,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 ROOT = Path(__file__).resolve().parents[2]
 
 LAMBDA_SOURCE = """
-from db_utils import transaction
-from lambdakit.router import Router
+from lambdakit import Router, transaction
 
 router = Router()
 

@@ -17,5 +17,21 @@ def test_a_connect_retry_budget_that_fits_the_timeout_is_passed_on():
 
 
 def test_a_connect_budget_longer_than_the_function_timeout_is_refused():
-    with pytest.raises(ConfigError, match="must be less than timeoutSeconds"):
+    with pytest.raises(
+        ConfigError, match=r"timeouts do not fit.*set timeoutSeconds >= 25 or a shorter dbConnectRetrySeconds"
+    ):
         _load({"timeoutSeconds": 10, "dbConnectRetrySeconds": 15})
+
+
+def test_a_statement_timeout_that_leaves_no_time_to_answer_504_is_refused_with_the_fix():
+    # The old defaults: a 10 s statement in a 10 s function could never be answered with a 504.
+    with pytest.raises(ConfigError, match=r"timeouts do not fit.*timeoutSeconds >= 16 or dbStatementTimeoutMs <= 4000"):
+        _load({"timeoutSeconds": 10, "dbStatementTimeoutMs": 10000})
+    with pytest.raises(ConfigError, match="dbStatementTimeoutMs is required"):
+        _load({"dbStatementTimeoutMs": "none"})
+
+
+def test_the_default_timeouts_fit_together():
+    config = _load({})
+    statement = config.db_statement_timeout_ms / 1000
+    assert config.db_connect_timeout + config.db_connect_retry_seconds + statement + 1 <= config.timeout_seconds

@@ -230,7 +230,9 @@ def test_created_database_template_passes_cdk_nag_and_cfn_lint(created):
 
 def test_adding_a_route_to_a_copy_of_the_module_adds_exactly_that_method(byo, tmp_path):
     write_module(
-        tmp_path, LAMBDA_SOURCE + '\n@router.rest("PATCH", "/students/{studentId}/status")\ndef set_status(): ...\n'
+        tmp_path,
+        LAMBDA_SOURCE
+        + '\n@router.rest("PATCH", "/students/{studentId}/status")\ndef set_status(student_id: int): ...\n',
     )
     after = synth(tmp_path, {"vpcId": "vpc-0123456789abcdef0", "privateSubnetIds": ["subnet-0aaaaaaaaaaaaaaa1"]})
     assert methods(rest_body(after)) - methods(rest_body(byo)) == {("PATCH", "/students/{studentId}/status")}
@@ -238,10 +240,13 @@ def test_adding_a_route_to_a_copy_of_the_module_adds_exactly_that_method(byo, tm
 
 
 def test_a_300_route_app_stays_under_500_resources_with_at_most_two_permissions(tmp_path):
-    lines = ["from routing import Router", "router = Router()"]
+    lines = ["from lambdakit import Router", "router = Router()"]
     for n in range(300):
         method = ("GET", "POST", "PUT")[n % 3]
-        lines += [f'@router.rest("{method}", "/things{n // 3}/{{thingId}}/part{n}")', f"def route{n}(): ..."]
+        lines += [
+            f'@router.rest("{method}", "/things{n // 3}/{{thingId}}/part{n}")',
+            f"def route{n}(thing_id: int): ...",
+        ]
     write_module(tmp_path, "\n".join(lines) + "\n", schema=None)
     big = synth(tmp_path)
     assert len(methods(rest_body(big))) == 300
@@ -286,7 +291,7 @@ def test_clean_clone_synth_via_app_py_works_offline_when_the_lambda_module_canno
 
 def test_app_py_reports_a_route_error_in_one_line_not_a_traceback(tmp_path):
     module = write_module(
-        tmp_path, 'from routing import Router\nrouter = Router()\n@router.rest("GET", "nope")\ndef f(): ...\n'
+        tmp_path, 'from lambdakit import Router\nrouter = Router()\n@router.rest("GET", "nope")\ndef f(): ...\n'
     )
     env = {
         "PATH": os.environ["PATH"],

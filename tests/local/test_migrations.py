@@ -9,7 +9,7 @@ import psycopg2
 import pytest
 
 import lambda_function
-from lambdakit import migrator
+from lambdakit import maintenance, migrator
 from local.database import MIGRATIONS_DIR, apply_migrations, reset_database
 from local.events import LambdaContext, direct_event
 from tests.conftest import reset_runtime
@@ -77,8 +77,7 @@ def test_a_failing_migration_rolls_back_and_stops_before_the_next(empty_db, tmp_
 
 def test_the_project_schema_comes_from_src_migrations(empty_db):
     assert MIGRATIONS_DIR == migrator.MIGRATIONS_DIR
-    assert "0001_create_students.sql" in apply_migrations(empty_db)
-    assert _exists(empty_db, "students")
+    assert apply_migrations(empty_db) == [path.name for path in migrator.migration_files()]
 
 
 def test_reset_database_drops_data_and_rebuilds_from_migrations_and_seed(empty_db):
@@ -86,7 +85,7 @@ def test_reset_database_drops_data_and_rebuilds_from_migrations_and_seed(empty_d
     _query(empty_db, "CREATE TABLE stray (id int); SELECT 1")
     reset_database(empty_db)
     assert not _exists(empty_db, "stray")
-    assert _query(empty_db, "SELECT count(*) FROM students")[0][0] >= 5
+    assert _query(empty_db, "SELECT count(*) FROM schema_migrations")[0][0] == len(migrator.migration_files())
 
 
 @pytest.fixture
@@ -101,7 +100,7 @@ def lambda_on(empty_db, monkeypatch):
 
 def test_migrate_direct_route_applies_pending_files_through_the_handler(lambda_on):
     first = lambda_function.handler(direct_event("migrate"), LambdaContext())
-    assert first == {"data": {"applied": ["0001_create_students.sql"]}}
+    assert first == {"data": {"applied": [path.name for path in migrator.migration_files()]}}
     again = lambda_function.handler(direct_event("migrate"), LambdaContext())
     assert again == {"data": {"applied": []}}
     assert _exists(lambda_on, "students")
@@ -109,9 +108,7 @@ def test_migrate_direct_route_applies_pending_files_through_the_handler(lambda_o
 
 def test_migrate_direct_route_reports_a_failure_without_the_sql(lambda_on, tmp_path, monkeypatch):
     folder = _write(tmp_path / "m", {"0001_bad.sql": "CREATE TABLE secret_plan (id int); SELEC 1;"})
-    monkeypatch.setattr(
-        lambda_function, "apply_migrations", functools.partial(migrator.apply_migrations, directory=folder)
-    )
+    monkeypatch.setattr(maintenance, "apply_migrations", functools.partial(migrator.apply_migrations, directory=folder))
     answer = lambda_function.handler(direct_event("migrate"), LambdaContext())
     error = answer["error"]
     assert error["status"] == 500
@@ -122,9 +119,9 @@ def test_migrate_direct_route_reports_a_failure_without_the_sql(lambda_on, tmp_p
 
 def test_migrate_is_served_to_direct_invokes_only():
     router = lambda_function.router
-    assert "migrate" in router._direct
-    assert all(route.entry.fn.__name__ != "migrate" for route in router._rest)
-    assert all(entry.fn.__name__ != "migrate" for entry in router._graphql.values())
+    routes = router.routes
+    assert routes.direct_route("migrate") is not None
+    assert all(route.function != "migrate" for route in (*routes.rest, *routes.graphql))
 
 
 def test_migrating_stores_the_runtimes_timeouts_as_the_roles_defaults_for_poolers(empty_db, tmp_path, monkeypatch):

@@ -78,6 +78,38 @@ def test_a_route_written_while_serving_is_served_and_a_syntax_error_keeps_the_ol
 
 def test_check_source_names_the_file_and_line_of_a_syntax_error(src_copy):
     assert check_source(src_copy) is None
-    (src_copy / "sql.py").write_text((src_copy / "sql.py").read_text() + "\nx = (\n")
+    (src_copy / "students.py").write_text((src_copy / "students.py").read_text() + "\nx = (\n")
     error = check_source(src_copy)
-    assert error is not None and "sql.py" in error and "SyntaxError" in error
+    assert error is not None and "students.py" in error and "SyntaxError" in error
+
+
+def test_a_new_migration_is_applied_before_the_workers_restart_and_a_failing_one_keeps_the_old_code(
+    empty_db, src_copy, tmp_path
+):
+    log = tmp_path / "serve.log"
+    process, base = start_server(
+        "--workers",
+        "1",
+        env={"DATABASE_URL": empty_db, "LOCAL_SRC_DIR": str(src_copy), "LOCAL_ACCESS_LOG": "0"},
+        log=log,
+    )
+    try:
+        (src_copy / "migrations" / "9001_reload_probe.sql").write_text(
+            "CREATE TABLE reload_probe (n int); INSERT INTO reload_probe VALUES (7);"
+        )
+        route = (
+            "\n\n@router.rest('GET', '/probe-count')\n@transaction(read_only=True)\n"
+            "def probe_count(conn) -> dict:\n    with conn.cursor() as cur:\n"
+            "        cur.execute('SELECT n FROM reload_probe')\n        return cur.fetchone()\n"
+        )
+        handler = src_copy / "lambda_function.py"
+        handler.write_text(handler.read_text().replace("import Router,", "import Router, transaction,") + route)
+        _wait_for(lambda: _answer(f"{base}/probe-count") == {"n": 7}, "the route on the migrated table")
+        assert "reload: applied 9001_reload_probe.sql" in log.read_text()
+
+        (src_copy / "migrations" / "9002_broken.sql").write_text("CREATE TABLE half (id int); SELEC 1;")
+        _wait_for(lambda: "9002_broken.sql failed and was rolled back" in log.read_text(), "the failure in the log")
+        assert _answer(f"{base}/probe-count") == {"n": 7}, "the previous code must go on serving"
+        assert process.poll() is None
+    finally:
+        stop_server(process)

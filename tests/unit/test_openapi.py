@@ -1,81 +1,129 @@
-"""local/openapi.py: the REST routes described as a valid OpenAPI 3.1 document, read from the router."""
+"""lambdakit/openapi.py: one generator, two profiles (clients' 3.1, API Gateway's 3.0.1), from one route table."""
 
 from __future__ import annotations
 
 import pytest
 from openapi_spec_validator import validate
 
-import lambda_function
+from lambdakit.openapi import NO_NUL, camel_schema, client_document, gateway_document
 from lambdakit.router import Router
-from local.openapi import camel_schema, openapi_document, students_document
+
+THING = {
+    "type": "object",
+    "properties": {"thing_name": {"type": "string", "maxLength": 10}, "size": {"type": ["integer", "null"]}},
+    "required": ["thing_name"],
+    "additionalProperties": False,
+}
 
 
-@pytest.fixture(scope="module")
-def document() -> dict:
-    return students_document()
-
-
-def test_the_students_document_is_valid_openapi_3_1(document):
-    validate(document)
-    assert document["openapi"] == "3.1.0"
-
-
-def test_every_rest_route_is_one_operation_with_its_success_status(document):
-    routes = {(r.method.lower(), r.path, str(r.status)) for r in lambda_function.router._rest}
-    operations = {
-        (method, path, next(code for code in op["responses"] if code.startswith("2")))
-        for path, item in document["paths"].items()
-        for method, op in item.items()
-    }
-    assert operations == routes
-    assert document["paths"]["/students"]["post"]["responses"]["201"]["content"]
-
-
-def test_path_parameters_are_required_bigints_and_query_parameters_optional(document):
-    (student_id,) = document["paths"]["/students/{studentId}"]["get"]["parameters"]
-    assert student_id["in"] == "path" and student_id["required"] is True
-    assert student_id["schema"]["type"] == "integer" and student_id["schema"]["maximum"] == 2**63 - 1
-    listing = {p["name"]: p for p in document["paths"]["/students"]["get"]["parameters"]}
-    assert listing["limit"]["required"] is False and listing["limit"]["schema"]["maximum"] == 100
-    assert listing["cursor"]["in"] == "query" and listing["cursor"]["schema"] == {"type": "string"}
-
-
-def test_request_bodies_are_the_validation_schemas_in_camel_case(document):
-    body = document["paths"]["/students"]["post"]["requestBody"]
-    schema = body["content"]["application/json"]["schema"]
-    assert body["required"] is True
-    assert schema["required"] == ["firstName", "lastName"] and schema["additionalProperties"] is False
-    assert {"studentUuid", "programId"} <= set(schema["properties"])
-
-
-def test_errors_are_documented_as_a_message_object(document):
-    responses = document["paths"]["/students/{studentId}"]["put"]["responses"]
-    assert {"400", "404", "409", "413", "415", "503"} <= set(responses)
-    assert responses["503"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
-    assert document["components"]["schemas"]["Error"]["required"] == ["message"]
-
-
-def test_types_come_from_the_route_function_annotations():
+def _router() -> Router:
     router = Router()
 
-    @router.rest("GET", "/things/{thingId}")
+    @router.rest("GET", "/things/{thingId}", response=THING)
     def get_thing(thing_id: int, tags: list[str] | None = None, exact: bool = False, ratio: float = 1.0) -> dict:
         """Fetch a thing."""
         return {}
 
-    document = openapi_document(router, title="t")
+    @router.rest("POST", "/things", status=201, body=THING, params={"dry_run": {"enum": ["yes", "no"]}})
+    def create_thing(body: dict, dry_run: str = "no") -> dict:
+        return body
+
+    @router.rest("GET", "/files/{path+}")
+    def get_file(path: str) -> dict:
+        return {}
+
+    @router.rest("GET", "/a")
+    @router.rest("DELETE", "/a")
+    def twice() -> None:
+        return None
+
+    return router
+
+
+@pytest.fixture(scope="module")
+def table():
+    return _router().routes
+
+
+def test_the_client_profile_is_valid_openapi_3_1_with_one_operation_per_route(table):
+    document = client_document(table, title="t")
     validate(document)
+    assert document["openapi"] == "3.1.0"
+    operations = {(method, path) for path, item in document["paths"].items() for method in item}
+    assert operations == {(r.method.lower(), r.path.text.replace("+}", "}")) for r in table.rest}
+
+
+def test_the_gateway_profile_is_valid_openapi_3_0_with_the_same_operations_plus_catch_alls(table):
+    document = gateway_document(table, title="t", integration_uri="arn:fn")
+    # API Gateway's greedy `{name+}` is its own extension of OpenAPI's path templates.
+    validate({**document, "paths": {path.replace("+}", "}"): item for path, item in document["paths"].items()}})
+    assert document["openapi"] == "3.0.1"
+    client = client_document(table, title="t")
+    for route in table.rest:
+        method, ours = route.method.lower(), document["paths"][route.path.text][route.method.lower()]
+        assert ours["operationId"] == client["paths"][route.path.text.replace("+}", "}")][method]["operationId"]
+        assert ours["x-amazon-apigateway-integration"]["uri"] == "arn:fn"
+    assert "x-amazon-apigateway-any-method" in document["paths"]["/things/{thingId}"]
+    assert "/{proxy+}" in document["paths"]
+
+
+def test_parameter_types_and_declared_constraints_come_from_the_route(table):
+    document = client_document(table, title="t")
     params = {p["name"]: p for p in document["paths"]["/things/{thingId}"]["get"]["parameters"]}
-    assert params["thingId"]["schema"]["type"] == "integer"
-    assert params["tags"]["schema"] == {"type": "array", "items": {"type": "string"}}
+    assert params["thingId"]["in"] == "path" and params["thingId"]["required"] is True
+    assert params["thingId"]["schema"]["type"] == "integer" and params["thingId"]["schema"]["maximum"] == 2**63 - 1
+    assert params["tags"]["schema"] == {"type": "array", "items": {"type": "string", "pattern": NO_NUL}}
     assert params["exact"]["schema"] == {"type": "boolean"} and params["ratio"]["schema"] == {"type": "number"}
+    (dry_run,) = document["paths"]["/things"]["post"]["parameters"]
+    assert dry_run["schema"] == {"type": "string", "enum": ["yes", "no"]}
     assert document["paths"]["/things/{thingId}"]["get"]["summary"] == "Fetch a thing."
 
 
-def test_camel_schema_renames_properties_and_required_but_not_other_keys():
-    schema = {"type": "object", "properties": {"first_name": {"type": "string"}}, "required": ["first_name"]}
+def test_a_greedy_path_parameter_is_documented_by_its_name(table):
+    document = client_document(table, title="t")
+    (path,) = document["paths"]["/files/{path}"]["get"]["parameters"]
+    assert path["name"] == "path" and path["in"] == "path"
+
+
+def test_bodies_and_answers_are_the_declared_schemas_in_camel_case(table):
+    post = client_document(table, title="t")["paths"]["/things"]["post"]
+    body = post["requestBody"]["content"]["application/json"]["schema"]
+    assert body["required"] == ["thingName"] and body["additionalProperties"] is False
+    assert body["properties"]["thingName"] == {"type": "string", "maxLength": 10, "pattern": NO_NUL}
+    answer = client_document(table, title="t")["paths"]["/things/{thingId}"]["get"]["responses"]["200"]
+    assert answer["content"]["application/json"]["schema"]["properties"]["thingName"]
+    assert {"400", "409", "413", "415", "503"} <= set(post["responses"])
+
+
+def test_the_gateway_profile_keeps_only_what_api_gateway_models_accept(table):
+    post = gateway_document(table, title="t", integration_uri="x")["paths"]["/things"]["post"]
+    body = post["requestBody"]["content"]["application/json"]["schema"]
+    assert "additionalProperties" not in body
+    assert body["properties"]["size"] == {"type": "integer", "nullable": True}
+    assert "pattern" not in body["properties"]["thingName"]
+
+
+def test_an_http_api_document_carries_no_schemas_so_its_import_cannot_warn(table):
+    document = gateway_document(table, title="t", integration_uri="x", flavor="http")
+    post = document["paths"]["/things"]["post"]
+    assert "requestBody" not in post and set(post["responses"]) == {"default"}
+    assert post["x-amazon-apigateway-integration"]["payloadFormatVersion"] == "2.0"
+
+
+def test_operation_ids_stay_unique_when_one_function_serves_several_routes(table):
+    document = client_document(table, title="t")
+    ids = [op["operationId"] for item in document["paths"].values() for op in item.values()]
+    assert len(ids) == len(set(ids))
+    assert {document["paths"]["/a"]["get"]["operationId"], document["paths"]["/a"]["delete"]["operationId"]} == {
+        "twiceGet",
+        "twiceDelete",
+    }
+
+
+def test_camel_schema_renames_properties_and_required_but_not_values():
+    schema = {"type": "object", "properties": {"first_name": {"enum": ["a_b"]}}, "required": ["first_name"]}
     assert camel_schema(schema) == {
         "type": "object",
-        "properties": {"firstName": {"type": "string"}},
+        "properties": {"firstName": {"enum": ["a_b"]}},
         "required": ["firstName"],
     }

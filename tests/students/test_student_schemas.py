@@ -6,7 +6,7 @@ import pytest
 
 from lambdakit.errors import BadRequest
 from lambdakit.validation import validate
-from schemas import NEW_STUDENT, STUDENT_CHANGES
+from students import NEW_STUDENT, STUDENT_CHANGES
 
 
 def test_a_valid_body_is_returned_unchanged():

@@ -109,7 +109,8 @@ def test_missing_body_wrong_content_type_and_bad_utf8_are_4xx():
     [
         ("/students/abc", "", "studentId: must be an integer"),
         ("/students/99999999999999999999", "", "studentId: integer out of range"),
-        ("/students", "limit=0", "limit: must be between 1 and 100"),
+        ("/students", "limit=0", "limit: must be at least 1"),
+        ("/students", "limit=101", "limit: must be at most 100"),
         ("/students", "limit=ten", "limit: must be an integer"),
         ("/students", "cursor=bogus", "cursor: invalid"),
         ("/students", "colour=red", "colour: unknown parameter"),

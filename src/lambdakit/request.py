@@ -1,0 +1,215 @@
+"""Who called and how: the same two objects from REST v1, HTTP API v2, AppSync and direct invokes.
+
+A route function receives them by declaring a parameter annotated `Request` or `Caller` (any name);
+functions that do not declare one pay nothing, since they are built only when asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated identity, as the API (or the invoker of a direct route) vouched for it.
+
+    `kind` is "anonymous", "cognito", "jwt" (an HTTP API's JWT authorizer or the local token), "iam",
+    "api_key", or "direct" (what a direct invoke passed as `caller`).
+    """
+
+    kind: str = "anonymous"
+    subject: str | None = None
+    username: str | None = None
+    groups: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ()
+    claims: Mapping[str, Any] = field(default_factory=dict)
+    principal: str | None = None
+    api_key_id: str | None = None
+
+    @property
+    def authenticated(self) -> bool:
+        """True unless nobody was identified."""
+        return self.kind != "anonymous"
+
+    def in_group(self, *groups: str) -> bool:
+        """Whether the caller belongs to at least one of `groups`."""
+        return any(group in self.groups for group in groups)
+
+
+ANONYMOUS = Caller()
+
+
+@dataclass(frozen=True)
+class Request:
+    """The request around the inputs: headers (lower-case names), cookies, source IP, ids and stage."""
+
+    source: str
+    method: str | None = None
+    path: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    cookies: Mapping[str, str] = field(default_factory=dict)
+    source_ip: str | None = None
+    request_id: str | None = None
+    lambda_request_id: str | None = None
+    stage: str | None = None
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        """A header by case-insensitive name."""
+        return self.headers.get(name.lower(), default)
+
+
+def _lower_headers(headers: Any) -> dict[str, str]:
+    if not isinstance(headers, Mapping):
+        return {}
+    return {str(k).lower(): str(v) for k, v in headers.items() if v is not None}
+
+
+def _cookies(headers: Mapping[str, str], cookie_list: Any = None) -> dict[str, str]:
+    pairs = list(cookie_list) if isinstance(cookie_list, list) else headers.get("cookie", "").split(";")
+    cookies = {}
+    for pair in pairs:
+        name, sep, value = str(pair).strip().partition("=")
+        if sep and name:
+            cookies[name] = value
+    return cookies
+
+
+def _split(value: Any) -> tuple[str, ...]:
+    """Groups or scopes as a claim carries them: a list, "a,b", "a b", or API Gateway's "[a b]"."""
+    if isinstance(value, (list, tuple)):
+        return tuple(str(v) for v in value)
+    if not isinstance(value, str) or not value.strip():
+        return ()
+    return tuple(part for part in value.strip("[]").replace(",", " ").split() if part)
+
+
+def _from_claims(kind: str, claims: Any) -> Caller:
+    claims = dict(claims) if isinstance(claims, Mapping) else {}
+    return Caller(
+        kind=kind,
+        subject=claims.get("sub"),
+        username=claims.get("cognito:username") or claims.get("username") or claims.get("preferred_username"),
+        groups=_split(claims.get("cognito:groups") or claims.get("groups")),
+        scopes=_split(claims.get("scope") or claims.get("scp")),
+        claims=claims,
+    )
+
+
+def rest_request(event: dict, context: Any, http_api: bool) -> Request:
+    """The Request of an API Gateway event (REST v1 or HTTP API v2)."""
+    ctx = event.get("requestContext") if isinstance(event.get("requestContext"), dict) else {}
+    headers = _lower_headers(event.get("headers"))
+    if http_api:
+        http = ctx.get("http") if isinstance(ctx.get("http"), dict) else {}
+        return Request(
+            source="http",
+            method=http.get("method"),
+            path=event.get("rawPath"),
+            headers=headers,
+            cookies=_cookies(headers, event.get("cookies")),
+            source_ip=http.get("sourceIp"),
+            request_id=ctx.get("requestId"),
+            lambda_request_id=getattr(context, "aws_request_id", None),
+            stage=ctx.get("stage"),
+        )
+    identity = ctx.get("identity") if isinstance(ctx.get("identity"), dict) else {}
+    return Request(
+        source="rest",
+        method=event.get("httpMethod"),
+        path=event.get("path"),
+        headers=headers,
+        cookies=_cookies(headers),
+        source_ip=identity.get("sourceIp"),
+        request_id=ctx.get("requestId"),
+        lambda_request_id=getattr(context, "aws_request_id", None),
+        stage=ctx.get("stage"),
+    )
+
+
+def rest_caller(event: dict, http_api: bool) -> Caller:
+    """The Caller API Gateway's authorizer put in the event (Cognito, JWT, IAM, API key), or anonymous."""
+    ctx = event.get("requestContext") if isinstance(event.get("requestContext"), dict) else {}
+    authorizer = ctx.get("authorizer") if isinstance(ctx.get("authorizer"), dict) else {}
+    if http_api:
+        if isinstance(authorizer.get("jwt"), dict):
+            jwt = authorizer["jwt"]
+            caller = _from_claims("jwt", jwt.get("claims"))
+            scopes = _split(jwt.get("scopes")) or caller.scopes
+            return Caller(**{**caller.__dict__, "scopes": scopes})
+        if isinstance(authorizer.get("iam"), dict):
+            return Caller(kind="iam", principal=authorizer["iam"].get("userArn"))
+        return ANONYMOUS
+    if isinstance(authorizer.get("claims"), dict):
+        return _from_claims("cognito", authorizer["claims"])
+    identity = ctx.get("identity") if isinstance(ctx.get("identity"), dict) else {}
+    if identity.get("userArn"):
+        return Caller(kind="iam", principal=identity["userArn"], api_key_id=identity.get("apiKeyId"))
+    if identity.get("apiKeyId"):
+        return Caller(kind="api_key", api_key_id=identity["apiKeyId"])
+    return ANONYMOUS
+
+
+def graphql_request(event: dict, context: Any) -> Request:
+    """The Request of an AppSync direct Lambda resolver event."""
+    request = event.get("request") if isinstance(event.get("request"), dict) else {}
+    headers = _lower_headers(request.get("headers"))
+    identity = event.get("identity") if isinstance(event.get("identity"), dict) else {}
+    source_ips = identity.get("sourceIp")
+    return Request(
+        source="graphql",
+        headers=headers,
+        cookies=_cookies(headers),
+        source_ip=source_ips[0] if isinstance(source_ips, list) and source_ips else None,
+        request_id=headers.get("x-amzn-requestid") or headers.get("x-amz-request-id"),
+        lambda_request_id=getattr(context, "aws_request_id", None),
+    )
+
+
+def graphql_caller(event: dict) -> Caller:
+    """The Caller AppSync put in `identity`: Cognito user pools, OIDC, IAM, or none (API key)."""
+    identity = event.get("identity")
+    if not isinstance(identity, dict):
+        return ANONYMOUS
+    if identity.get("userArn") or identity.get("accountId"):
+        return Caller(kind="iam", principal=identity.get("userArn"))
+    caller = _from_claims("cognito" if "username" in identity else "jwt", identity.get("claims"))
+    return Caller(
+        **{
+            **caller.__dict__,
+            "subject": identity.get("sub") or caller.subject,
+            "username": identity.get("username") or caller.username,
+            "groups": _split(identity.get("groups")) or caller.groups,
+        }
+    )
+
+
+def direct_request(event: dict, context: Any) -> Request:
+    """A direct invoke's Request: what the invoker passed as `request` (headers, source_ip), and the Lambda id."""
+    given = event.get("request") if isinstance(event.get("request"), dict) else {}
+    headers = _lower_headers(given.get("headers"))
+    return Request(
+        source="direct",
+        headers=headers,
+        cookies=_cookies(headers),
+        source_ip=given.get("source_ip") if isinstance(given.get("source_ip"), str) else None,
+        request_id=given.get("request_id") if isinstance(given.get("request_id"), str) else None,
+        lambda_request_id=getattr(context, "aws_request_id", None),
+    )
+
+
+def direct_caller(event: dict) -> Caller:
+    """A direct invoke's Caller: the invoker's `caller` object (trusted: invoking needs lambda:InvokeFunction)."""
+    given = event.get("caller")
+    if not isinstance(given, dict):
+        return ANONYMOUS
+    claims = given.get("claims") if isinstance(given.get("claims"), dict) else {}
+    return Caller(
+        kind="direct",
+        subject=given.get("subject") if isinstance(given.get("subject"), str) else None,
+        username=given.get("username") if isinstance(given.get("username"), str) else None,
+        groups=_split(given.get("groups")),
+        scopes=_split(given.get("scopes")),
+        claims=claims,
+    )

@@ -1,0 +1,446 @@
+"""What a route is: one path grammar and one frozen record, read by every part of the template.
+
+The runtime router registers into it, the stack's scanner (infra/routes.py) feeds it the literals it
+reads with `ast`, both OpenAPI documents are written from its records and the local server asks it
+which route a request is for. So a path, a parameter or a schema means the same thing at import, at
+synth and on localhost. Standard library only: synth uses it where the Lambda's packages are absent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+_LITERAL = re.compile(r"[A-Za-z0-9._~-]+\Z")
+_VARIABLE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(\+?)\}\Z")
+_GRAPHQL_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*\Z")
+_DIRECT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])([A-Z])")
+
+LITERAL, VARIABLE, GREEDY = 0, 1, 2
+
+# The wire type of each parameter type the binding converts (by canonical name; see `annotation_type`).
+TYPE_SCHEMAS: dict[str, dict[str, Any]] = {
+    "int": {"type": "integer", "format": "int64", "minimum": -(2**63), "maximum": 2**63 - 1},
+    "float": {"type": "number"},
+    "bool": {"type": "boolean"},
+    "str": {"type": "string"},
+    "uuid": {"type": "string", "format": "uuid"},
+    "object": {"type": "object"},
+    "array": {"type": "array"},
+    "any": {},
+}
+# Parameters the router fills itself (issue 10's caller and request); never an API input.
+INJECTED_TYPES = frozenset({"caller", "request"})
+_TYPE_NAMES = {
+    "int": "int",
+    "float": "float",
+    "bool": "bool",
+    "str": "str",
+    "UUID": "uuid",
+    "uuid.UUID": "uuid",
+    "dict": "object",
+    "Dict": "object",
+    "typing.Dict": "object",
+    "Mapping": "object",
+    "list": "array",
+    "List": "array",
+    "typing.List": "array",
+    "Sequence": "array",
+    "Caller": "caller",
+    "Request": "request",
+}
+
+
+class RouteError(ValueError):
+    """A route that cannot be served or deployed; the message says where and why."""
+
+
+def camel_case(name: str) -> str:
+    """`student_id` -> `studentId`: how a Python name appears in the API."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest) if rest else name
+
+
+def snake_case(name: str) -> str:
+    """`studentId` -> `student_id`: how an API name appears in Python."""
+    return _CAMEL_BOUNDARY.sub(r"_\1", name).lower()
+
+
+# -- paths -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PathTemplate:
+    """A parsed route path: its segments, parameter names, one regex, and its specificity."""
+
+    text: str
+    segments: tuple[tuple[int, str], ...]
+    regex: re.Pattern[str] = field(compare=False, repr=False)
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """Path parameter names in order (`{path+}` gives `path`)."""
+        return tuple(value for kind, value in self.segments if kind != LITERAL)
+
+    @property
+    def specificity(self) -> tuple[int, ...]:
+        """Sort key: at each segment a literal beats a variable, which beats a greedy tail (API Gateway's rule)."""
+        return tuple(kind for kind, _ in self.segments)
+
+    def variable_positions(self) -> Iterable[tuple[str, str]]:
+        """(parent path, variable segment as written) for each variable: API Gateway allows one per parent."""
+        parent = ""
+        for kind, value in self.segments:
+            written = value if kind == LITERAL else "{" + value + ("+}" if kind == GREEDY else "}")
+            if kind != LITERAL:
+                yield parent or "/", written
+            parent += "/" + written
+
+
+def parse_path(text: str) -> PathTemplate:
+    """Parse `/students/{studentId}` or `/files/{path+}`; RouteError says what is wrong."""
+    if not isinstance(text, str) or not text.startswith("/"):
+        raise RouteError(f"malformed path {text!r}: it must start with '/'")
+    if text == "/":
+        return PathTemplate(text, (), re.compile(r"/\Z"))
+    if text.endswith("/"):
+        raise RouteError(f"malformed path {text!r}: no trailing '/'")
+    segments: list[tuple[int, str]] = []
+    parts = text[1:].split("/")
+    for index, part in enumerate(parts):
+        variable = _VARIABLE.match(part)
+        if not part:
+            raise RouteError(f"malformed path {text!r}: empty segment")
+        if variable:
+            name, greedy = variable.groups()
+            if any(kind != LITERAL and value == name for kind, value in segments):
+                raise RouteError(f"malformed path {text!r}: parameter {{{name}}} appears twice")
+            if greedy and index != len(parts) - 1:
+                raise RouteError(f"malformed path {text!r}: greedy {part} must be the last segment")
+            segments.append((GREEDY if greedy else VARIABLE, name))
+        elif _LITERAL.match(part):
+            segments.append((LITERAL, part))
+        else:
+            raise RouteError(
+                f"malformed path {text!r}: segment {part!r} is neither a literal (letters, digits, . _ ~ -)"
+                " nor {param} nor a last {param+}"
+            )
+    pattern = "".join(
+        "/" + (re.escape(value) if kind == LITERAL else f"(?P<{value}>{'.+' if kind == GREEDY else '[^/]+'})")
+        for kind, value in segments
+    )
+    return PathTemplate(text, tuple(segments), re.compile(pattern + r"\Z"))
+
+
+# -- parameters --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Param:
+    """One argument a route function takes from its inputs: by name, of a type, required or not."""
+
+    name: str
+    type: str = "any"
+    items: str | None = None
+    required: bool = True
+
+    @property
+    def api_name(self) -> str:
+        """The name clients use (`body` stays `body`)."""
+        return camel_case(self.name)
+
+    @property
+    def injected(self) -> bool:
+        """Filled by the router (caller, request), not by the client."""
+        return self.type in INJECTED_TYPES
+
+    def schema(self, constraints: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The JSON Schema of this parameter's value, with the route's extra constraints."""
+        schema = dict(TYPE_SCHEMAS.get(self.type, {}))
+        if self.type == "array":
+            schema["items"] = dict(TYPE_SCHEMAS.get(self.items or "any", {}))
+        return {**schema, **(constraints or {})}
+
+
+def annotation_type(text: str | None) -> tuple[str, str | None]:
+    """Canonical (type, item type) of an annotation written as text: `int | None` -> ("int", None).
+
+    The runtime reads the same text from the function (or renders its annotation object to it) and
+    the scanner reads it from the source, so both derive the same type.
+    """
+    if not text:
+        return "any", None
+    text = text.strip().strip("'\"")
+    text = re.sub(r"^(?:typing\.)?Optional\[(.*)\]$", r"\1", text)
+    text = re.sub(r"^(?:typing\.)?Annotated\[([^,\]]+).*\]$", r"\1", text)
+    members = [m.strip() for m in _split_union(text) if m.strip() not in ("None", "NoneType")]
+    if len(members) != 1:
+        return "any", None
+    member = members[0]
+    generic = re.match(r"^([\w.]+)\[(.*)\]$", member)
+    if generic:
+        base, inner = _TYPE_NAMES.get(generic.group(1), "any"), generic.group(2)
+        if base == "array":
+            return "array", annotation_type(inner)[0]
+        return base, None
+    base = _TYPE_NAMES.get(member, "any")
+    return base, ("any" if base == "array" else None)
+
+
+def _split_union(text: str) -> list[str]:
+    union = re.match(r"^(?:typing\.)?Union\[(.*)\]$", text)
+    if union:
+        text = union.group(1).replace(",", "|")
+    parts, depth, current = [], 0, ""
+    for char in text:
+        depth += char == "["
+        depth -= char == "]"
+        if char == "|" and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    return [*parts, current]
+
+
+# -- route records -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Spec:
+    """What a route function declares besides where it is served: its inputs, schemas and docs.
+
+    `body` and `response` are JSON Schemas written with the Python (snake_case) names; `params` adds
+    constraints to a parameter's schema by Python name (`{"limit": {"minimum": 1}}`). The runtime
+    enforces `body` and `params`; the documents show all three.
+    """
+
+    parameters: tuple[Param, ...] = ()
+    accepts_any: bool = False
+    body: Mapping[str, Any] | None = None
+    response: Mapping[str, Any] | None = None
+    params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    summary: str = ""
+
+    def parameter(self, name: str) -> Param | None:
+        """The parameter of that Python name, if the function takes it."""
+        return next((p for p in self.parameters if p.name == name), None)
+
+
+@dataclass(frozen=True)
+class RestRoute:
+    """`@router.rest(method, path)`: an API Gateway method on a resource."""
+
+    method: str
+    path: PathTemplate
+    function: str
+    module: str = ""
+    status: int = 200
+    spec: Spec = Spec()
+    where: str = field(default="", compare=False)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """(method, path as written): unique within a table."""
+        return self.method, self.path.text
+
+
+@dataclass(frozen=True)
+class GraphqlRoute:
+    """`@router.graphql(type, field)`: an AppSync direct Lambda resolver."""
+
+    type_name: str
+    field: str
+    function: str
+    module: str = ""
+    spec: Spec = Spec()
+    where: str = field(default="", compare=False)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """(type, field): unique within a table."""
+        return self.type_name, self.field
+
+
+@dataclass(frozen=True)
+class DirectRoute:
+    """`@router.direct(name)`: reached by `lambda invoke` only, never through an API."""
+
+    name: str
+    function: str
+    module: str = ""
+    spec: Spec = Spec()
+    where: str = field(default="", compare=False)
+
+    @property
+    def key(self) -> str:
+        """The name: unique within a table."""
+        return self.name
+
+
+Route = RestRoute | GraphqlRoute | DirectRoute
+
+
+def check_rest(method: Any, path: Any, status: Any = 200) -> tuple[str, PathTemplate]:
+    """The method (upper case) and parsed path of a REST route; RouteError on an unknown method, bad path or status."""
+    if not isinstance(method, str) or method.upper() not in HTTP_METHODS:
+        raise RouteError(f"unknown HTTP method {method!r} (expected one of {', '.join(HTTP_METHODS)})")
+    if not isinstance(status, int) or isinstance(status, bool) or not 200 <= status <= 399:
+        raise RouteError(f"status={status!r}: a success status is 200..399")
+    return method.upper(), parse_path(path)
+
+
+def rest_route(method: Any, path: Any, function: str, *, status: Any = 200, **rest: Any) -> RestRoute:
+    """A checked RestRoute: method known, path well formed, status a 2xx/3xx code, every path parameter taken."""
+    try:
+        method, template = check_rest(method, path, status)
+    except RouteError as exc:
+        raise RouteError(f"{exc} on {function}()") from None
+    route = RestRoute(method, template, function, status=status, **rest)
+    for name in template.parameters:
+        if not route.spec.accepts_any and route.spec.parameter(snake_case(name)) is None:
+            raise RouteError(
+                f"path {template.text} on {function}(): {{{name}}} needs a parameter {snake_case(name)} in the function"
+            )
+    _check_spec(route.spec, function)
+    return route
+
+
+def check_graphql(type_name: Any, field_name: Any) -> None:
+    """RouteError unless both are GraphQL names."""
+    for value in (type_name, field_name):
+        if not isinstance(value, str) or not _GRAPHQL_NAME.match(value):
+            raise RouteError(f"{value!r} is not a GraphQL name")
+
+
+def check_direct(name: Any) -> None:
+    """RouteError unless `name` is letters, digits, `_ . -`."""
+    if not isinstance(name, str) or not _DIRECT_NAME.match(name):
+        raise RouteError(f"{name!r} is not a valid direct route name")
+
+
+def graphql_route(type_name: Any, field_name: Any, function: str, **rest: Any) -> GraphqlRoute:
+    """A checked GraphqlRoute: both names are GraphQL names."""
+    try:
+        check_graphql(type_name, field_name)
+    except RouteError as exc:
+        raise RouteError(f"{exc} on {function}()") from None
+    route = GraphqlRoute(type_name, field_name, function, **rest)
+    _check_spec(route.spec, function)
+    return route
+
+
+def direct_route(name: Any, function: str, **rest: Any) -> DirectRoute:
+    """A checked DirectRoute: a name of letters, digits, `_ . -`."""
+    try:
+        check_direct(name)
+    except RouteError as exc:
+        raise RouteError(f"{exc} on {function}()") from None
+    route = DirectRoute(name, function, **rest)
+    _check_spec(route.spec, function)
+    return route
+
+
+def _check_spec(spec: Spec, function: str) -> None:
+    for name in spec.params:
+        if spec.parameter(name) is None:
+            raise RouteError(f"params={{{name!r}: ...}} on {function}(): the function has no parameter {name}")
+    for what, schema in (("body", spec.body), ("response", spec.response)):
+        if schema is not None and not isinstance(schema, Mapping):
+            raise RouteError(f"{what}= on {function}() must be a JSON Schema (a dict)")
+    if spec.body is not None and spec.parameter("body") is None:
+        raise RouteError(f"body= on {function}(): the function has no parameter body")
+
+
+# -- tables ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Match:
+    """What a request is for: the route and its path parameters, or the methods the path allows."""
+
+    route: RestRoute | None
+    path_parameters: dict[str, str]
+    allowed: tuple[str, ...] = ()
+
+
+class RouteTable:
+    """Every route of one function, checked as a whole, with REST matching in API Gateway's order."""
+
+    def __init__(self, routes: Iterable[Route] = ()) -> None:
+        self.rest: tuple[RestRoute, ...] = ()
+        self.graphql: tuple[GraphqlRoute, ...] = ()
+        self.direct: tuple[DirectRoute, ...] = ()
+        self._by_key: dict[tuple[str, Any], Route] = {}
+        self._variables: dict[str, tuple[str, RestRoute]] = {}
+        self._ordered: dict[str, list[RestRoute]] = {}
+        for route in routes:
+            self.add(route)
+
+    def add(self, route: Route) -> None:
+        """Add one route; RouteError when it clashes with one already here."""
+        kind = type(route).__name__
+        key = (kind, route.key)
+        if key in self._by_key:
+            first = self._by_key[key]
+            raise RouteError(f"{_describe(route)} on {route.function}() is already claimed by {first.function}()")
+        if isinstance(route, RestRoute):
+            self._check_variables(route)
+            self.rest += (route,)
+            self._ordered = {}
+        elif isinstance(route, GraphqlRoute):
+            self.graphql += (route,)
+        else:
+            self.direct += (route,)
+        self._by_key[key] = route
+
+    def _check_variables(self, route: RestRoute) -> None:
+        found = dict(self._variables)
+        for parent, written in route.path.variable_positions():
+            previous = found.setdefault(parent, (written, route))
+            if previous[0] != written:
+                raise RouteError(
+                    f"{route.path.text} on {route.function}() names {written} where {previous[1].path.text}"
+                    f" on {previous[1].function}() names {previous[0]}; API Gateway needs one name per position"
+                )
+        self._variables = found
+
+    def __iter__(self) -> Any:
+        return iter((*self.rest, *self.graphql, *self.direct))
+
+    def rest_route(self, method: str, path: str) -> RestRoute | None:
+        """The REST route declared for exactly this method and path template (API Gateway's `resource`)."""
+        route = self._by_key.get(("RestRoute", (method, path)))
+        return route if isinstance(route, RestRoute) else None
+
+    def graphql_route(self, type_name: str, field_name: str) -> GraphqlRoute | None:
+        """The resolver of `type_name.field_name`, if declared."""
+        route = self._by_key.get(("GraphqlRoute", (type_name, field_name)))
+        return route if isinstance(route, GraphqlRoute) else None
+
+    def direct_route(self, name: str) -> DirectRoute | None:
+        """The direct route of that name, if declared."""
+        route = self._by_key.get(("DirectRoute", name))
+        return route if isinstance(route, DirectRoute) else None
+
+    def match(self, method: str, path: str, *, ignore_trailing_slash: bool = True) -> Match:
+        """The route API Gateway would pick for `method path`, or the methods its path allows (405), or nothing (404).
+
+        REST APIs (v1) ignore a trailing slash; HTTP APIs (v2) do not.
+        """
+        if ignore_trailing_slash:
+            path = path.rstrip("/") or "/"
+        if not self._ordered:
+            ordered = sorted(self.rest, key=lambda r: r.path.specificity)
+            for route in ordered:
+                self._ordered.setdefault(route.method, []).append(route)
+        for route in self._ordered.get(method, ()):
+            found = route.path.regex.match(path)
+            if found:
+                return Match(route, found.groupdict())
+        allowed = sorted({r.method for r in self.rest if r.path.regex.match(path)})
+        return Match(None, {}, tuple(allowed))
+
+
+def _describe(route: Route) -> str:
+    if isinstance(route, RestRoute):
+        return f"REST {route.method} {route.path.text}"
+    if isinstance(route, GraphqlRoute):
+        return f"GraphQL {route.type_name}.{route.field}"
+    return f"direct {route.name!r}"

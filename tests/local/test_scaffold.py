@@ -1,0 +1,86 @@
+"""`make route NAME=...`: a user's first change in one step, and the template's tests still pass after it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from infra.routes import scan_routes
+from local.scaffold import scaffold, singular
+from tests.local.conftest import ROOT
+
+_SKIP = shutil.ignore_patterns(".venv", ".git", "node_modules", ".local", "cdk.out", ".build", "__pycache__", "*.pyc")
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    """A copy of the project to change, as a fresh clone would be."""
+    copy = tmp_path / "project"
+    shutil.copytree(ROOT, copy, ignore=_SKIP)
+    return copy
+
+
+def test_names_become_a_singular_row_name_or_are_refused():
+    assert singular("courses") == "course" and singular("categories") == "category"
+    assert singular("staff") is None and singular("class") is None
+
+
+@pytest.mark.slow
+def test_a_scaffolded_table_and_route_module_are_served_scanned_and_tested_and_the_template_tests_still_pass(project):
+    done = subprocess.run(
+        [sys.executable, "-m", "local.scaffold", "courses"], cwd=project, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert (project / "src" / "migrations" / "0002_create_courses.sql").is_file()
+    rest = {(r.method, r.path.text) for r in scan_routes(project / "src" / "lambda_function.py").rest}
+    assert {
+        ("GET", "/courses"),
+        ("GET", "/courses/{courseId}"),
+        ("POST", "/courses"),
+        ("DELETE", "/courses/{courseId}"),
+    } <= rest
+    lint = subprocess.run(
+        [str(Path(sys.executable).parent / "ruff"), "check", "src", "tests/courses"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert lint.returncode == 0, lint.stdout
+    tests = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/courses",
+            "tests/unit",
+            "tests/students",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert tests.returncode == 0, tests.stdout[-3000:]
+    assert " passed" in tests.stdout.splitlines()[-1]
+
+
+def test_nothing_is_written_when_the_name_is_taken_or_malformed(project):
+    handler = project / "src" / "lambda_function.py"
+    before = handler.read_text()
+    with pytest.raises(ValueError, match=r"src/students\.py already exists"):
+        scaffold("students", root=project)
+    with pytest.raises(ValueError, match="use lower case letters"):
+        scaffold("Courses", root=project)
+    with pytest.raises(ValueError, match="give ITEM= too"):
+        scaffold("staff", root=project)
+    assert handler.read_text() == before
+    assert not list((project / "src" / "migrations").glob("0002_*"))
