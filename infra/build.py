@@ -22,7 +22,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from infra.config import ROOT
+from infra.config import ROOT, project_config
 
 # Lambda's python3.12 runs on Amazon Linux 2023 (glibc 2.34): any of these wheels runs there.
 # psycopg2-binary publishes its arm64 wheels as manylinux_2_28 only.
@@ -60,8 +60,12 @@ def build(
     out: Path = ROOT / ".build",
     arch: str = "x86_64",
     wheel_cache: Path | None = None,
+    extras: tuple[str, ...] = (),
 ) -> Path:
-    """Write `out/package/`, `out/lambda.zip` and `out/stamp.json`; return the zip's path."""
+    """Write `out/package/`, `out/lambda.zip` and `out/stamp.json`; return the zip's path.
+
+    `extras` names optional requirement files (`src/requirements-<extra>.txt`) to install as well.
+    """
     if arch not in PLATFORMS:
         raise ValueError(f"arch must be one of {', '.join(PLATFORMS)}, got {arch!r}")
     package = out / "package"
@@ -73,6 +77,9 @@ def build(
     shutil.copytree(src, package, ignore=_ignore)
     _progress(f"[2/4] installing {src.name}/requirements.txt for {arch} (CPython {PYTHON_VERSION}, manylinux) with pip")
     _install_requirements(src / "requirements.txt", package, arch, wheel_cache)
+    for extra in extras:
+        _progress(f"      and {src.name}/requirements-{extra}.txt")
+        _install_requirements(src / f"requirements-{extra}.txt", package, arch, wheel_cache)
     for name in os.listdir(package):
         if name.split("-")[0].lower() in RUNTIME_PROVIDED:
             shutil.rmtree(package / name, ignore_errors=True)
@@ -84,7 +91,13 @@ def build(
     compiled = _compile(src, package)
     _progress(f"[4/4] zipping to {out / 'lambda.zip'}")
     zip_path = _zip(package, out / "lambda.zip")
-    stamp = {"arch": arch, "source": source_hash(src), "python": PYTHON_VERSION, "bytecode": compiled}
+    stamp = {
+        "arch": arch,
+        "source": source_hash(src),
+        "extras": sorted(extras),
+        "python": PYTHON_VERSION,
+        "bytecode": compiled,
+    }
     (out / STAMP).write_text(json.dumps(stamp, indent=2) + "\n")
     return zip_path
 
@@ -116,8 +129,8 @@ def source_hash(src: Path) -> str:
     return digest.hexdigest()
 
 
-def stale_reason(package: Path, src: Path, arch: str) -> str | None:
-    """None when `package` was built from `src` as it is now, for `arch`; else why it cannot be used."""
+def stale_reason(package: Path, src: Path, arch: str, extras: tuple[str, ...] = ()) -> str | None:
+    """None when `package` was built from `src` as it is now, for `arch` and with `extras`; else why it cannot be."""
     stamp_path = Path(package).parent / STAMP
     if not (Path(package) / "lambda_function.py").is_file():
         return f"{package} holds no build"
@@ -128,6 +141,9 @@ def stale_reason(package: Path, src: Path, arch: str) -> str | None:
         return f"{package} was built for {stamp.get('arch')}, this synth is for {arch}"
     if stamp.get("source") != source_hash(src):
         return f"{src} changed since {package} was built"
+    if stamp.get("extras", []) != sorted(extras):
+        built, wanted = ", ".join(stamp.get("extras", [])) or "none", ", ".join(extras) or "none"
+        return f"{package} was built with extras: {built}; this synth needs: {wanted}"
     return None
 
 
@@ -251,12 +267,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / ".build")
     parser.add_argument("--if-stale", action="store_true", help="do nothing when the package matches src/ and arch")
     args = parser.parse_args(argv)
+    # The stage's `tracing` setting decides whether X-Ray's SDK ships (README, Operate).
+    extras = ("tracing",) if project_config(os.environ).tracing else ()
     zip_path = args.out / "lambda.zip"
-    if args.if_stale and stale_reason(args.out / "package", args.src, args.arch) is None and zip_path.is_file():
+    fresh = stale_reason(args.out / "package", args.src, args.arch, extras) is None
+    if args.if_stale and fresh and zip_path.is_file():
         print(f"{_shown(zip_path)}: up to date ({args.arch}, {args.src.name}/ unchanged)")
         return 0
     try:
-        zip_path = build(args.src, args.out, args.arch)
+        zip_path = build(args.src, args.out, args.arch, extras=extras)
     except BuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

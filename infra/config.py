@@ -8,6 +8,7 @@ setting has one camelCase context key and one UPPER_SNAKE environment variable
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -61,6 +62,8 @@ class Config:
     reserved_concurrency: int | str | None = None
     snap_start: bool = False
     params_and_secrets: bool = True
+    # X-Ray subsegments per SQL statement (Powertools Tracer); off keeps the tracer out of the package.
+    tracing: bool = False
     # Network
     vpc_id: str | None = None
     vpc_id_parameter: str = "VpcId"
@@ -101,6 +104,23 @@ class Config:
     cors_origins: tuple[str, ...] = ()
     api_gateway_cloud_watch_role: bool = True
     graphql_auth: str = "IAM"
+    # Alarms and dashboard (infra/monitoring.py). Defaults are production's; cdk.json relaxes dev.
+    alarm_email: str | None = None
+    alarm_api5xx_percent: float = 1.0
+    alarm_api_latency_p99_ms: int = 2000
+    alarm_api4xx_percent: float = 20.0
+    alarm_function_errors: int = 1
+    alarm_function_throttles: int = 1
+    alarm_duration_percent: float = 80.0
+    alarm_concurrency_percent: float = 80.0
+    alarm_db_connections: int = 80
+    alarm_db_cpu_percent: float = 80.0
+    alarm_db_freeable_memory_mb: int = 256
+    # The CI deploy roles (infra/deploy_access.py, `make deploy-access`): GitHub's OIDC, per stage.
+    github_repository: str | None = None
+    deploy_stages: tuple[str, ...] = ("dev", "prod")
+    github_oidc_provider_arn: str | None = None
+    cdk_qualifier: str = "hnb659fds"
     # Files
     lambda_file: Path = ROOT / "src" / "lambda_function.py"
     schema_file: Path = ROOT / "src" / "schema.graphql"
@@ -142,6 +162,7 @@ SETTINGS: dict[str, str] = {
     "reservedConcurrency": "RESERVED_CONCURRENCY",
     "snapStart": "SNAP_START",
     "paramsAndSecrets": "PARAMS_AND_SECRETS",
+    "tracing": "TRACING",
     "vpcId": "VPC_ID",
     "vpcIdParameter": "VPC_ID_PARAMETER",
     "privateSubnetIds": "PRIVATE_SUBNET_IDS",
@@ -175,6 +196,21 @@ SETTINGS: dict[str, str] = {
     "corsOrigins": "CORS_ORIGINS",
     "apiGatewayCloudWatchRole": "API_GATEWAY_CLOUD_WATCH_ROLE",
     "graphqlAuth": "GRAPHQL_AUTH",
+    "alarmEmail": "ALARM_EMAIL",
+    "alarmApi5xxPercent": "ALARM_API_5XX_PERCENT",
+    "alarmApiLatencyP99Ms": "ALARM_API_LATENCY_P99_MS",
+    "alarmApi4xxPercent": "ALARM_API_4XX_PERCENT",
+    "alarmFunctionErrors": "ALARM_FUNCTION_ERRORS",
+    "alarmFunctionThrottles": "ALARM_FUNCTION_THROTTLES",
+    "alarmDurationPercent": "ALARM_DURATION_PERCENT",
+    "alarmConcurrencyPercent": "ALARM_CONCURRENCY_PERCENT",
+    "alarmDbConnections": "ALARM_DB_CONNECTIONS",
+    "alarmDbCpuPercent": "ALARM_DB_CPU_PERCENT",
+    "alarmDbFreeableMemoryMb": "ALARM_DB_FREEABLE_MEMORY_MB",
+    "githubRepository": "GITHUB_REPOSITORY",
+    "deployStages": "DEPLOY_STAGES",
+    "githubOidcProviderArn": "GITHUB_OIDC_PROVIDER_ARN",
+    "cdkQualifier": "CDK_QUALIFIER",
     "lambdaFile": "LAMBDA_FILE",
     "schemaFile": "SCHEMA_FILE",
     "srcDir": "SRC_DIR",
@@ -227,8 +263,7 @@ def load_config(
 
 
 def project_config(environ: Mapping[str, str] | None = None) -> Config:
-    """The settings cdk.json and the environment give, outside a CDK app (local tools: names, titles)."""
-    import json
+    """The settings cdk.json and the environment give, outside a CDK app (local tools, `make build`)."""
     import os
 
     try:
@@ -276,6 +311,9 @@ _STR_OR_NONE = {
     "db_cluster_identifier",
     "db_instance_identifier",
     "db_user",
+    "alarm_email",
+    "github_repository",
+    "github_oidc_provider_arn",
 }
 
 
@@ -456,5 +494,28 @@ def _validate(c: Config) -> list[str]:
         "throttling limits >= 1",
     )
     check(c.graphql_auth in ("IAM", "API_KEY"), "graphqlAuth: IAM or API_KEY")
+    check(
+        c.alarm_email is None or bool(re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", c.alarm_email)),
+        f"alarmEmail {c.alarm_email!r}: an email address",
+    )
+    for key in ("alarmApi5xxPercent", "alarmApi4xxPercent", "alarmDurationPercent", "alarmConcurrencyPercent"):
+        check(0 < getattr(c, _snake(key)) <= 100, f"{key}: a percentage, more than 0 and at most 100")
+    check(0 < c.alarm_db_cpu_percent <= 100, "alarmDbCpuPercent: a percentage, more than 0 and at most 100")
+    for key in ("alarmApiLatencyP99Ms", "alarmFunctionErrors", "alarmFunctionThrottles", "alarmDbConnections"):
+        check(getattr(c, _snake(key)) >= 1, f"{key} >= 1")
+    check(c.alarm_db_freeable_memory_mb >= 0, "alarmDbFreeableMemoryMb >= 0")
+    check(
+        c.github_repository is None or bool(re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", c.github_repository)),
+        f"githubRepository {c.github_repository!r}: owner/name",
+    )
+    check(
+        all(re.fullmatch(r"[a-z][a-z0-9-]{0,19}", s) for s in c.deploy_stages),
+        "deployStages: stage names (a-z, 0-9, -)",
+    )
+    check(
+        c.github_oidc_provider_arn is None or ":oidc-provider/" in c.github_oidc_provider_arn,
+        "githubOidcProviderArn: arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com",
+    )
+    check(bool(re.fullmatch(r"[a-z0-9]{1,10}", c.cdk_qualifier)), "cdkQualifier: the CDK bootstrap qualifier")
     check(c.lambda_file.is_file(), f"lambdaFile {c.lambda_file} does not exist")
     return problems

@@ -3,11 +3,13 @@
 ARCH ?= x86_64
 CDK := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 npx --no-install cdk
 CDK_STAGE = STAGE=$(or $(STAGE),dev)
+# CI sets never: there the approval is the GitHub environment's reviewers, and no one is at a terminal.
+CDK_APPROVAL ?= broadening
 AWS_CHECK = $(PY) -m infra.aws_ops check --stage "$(STAGE)"
 # The package always matches src/ and ARCH: rebuilt when either changed, reused otherwise (infra/build.py).
 BUILD_IF_STALE = $(PY) -m infra.build --arch $(ARCH) --if-stale
 
-.PHONY: build synth diff deploy bootstrap destroy invoke tail
+.PHONY: build synth diff deploy bootstrap destroy invoke tail deploy-access
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -19,7 +21,8 @@ build: $(VENV)/.installed ## package src/ + its requirements, compiled, for Lamb
 synth: $(VENV)/.installed node_modules/.installed ## build when stale, then write the CloudFormation template to cdk.out/ (offline)
 	@$(BUILD_IF_STALE)
 	@start=$$(date +%s); $(CDK_STAGE) ARCHITECTURE=$(ARCH) $(CDK) synth --quiet && \
-	echo "cdk.out/$$(ls cdk.out | grep -m1 '\.template\.json$$') written in $$(( $$(date +%s) - start )) s"
+	template=cdk.out/$$(ls cdk.out | grep -m1 '\.template\.json$$') && \
+	echo "$$template written in $$(( $$(date +%s) - start )) s" && $(PY) -m infra.summary "$$template"
 
 diff: $(VENV)/.installed node_modules/.installed ## show what deploy would change in STAGE (needs AWS credentials)
 	@$(AWS_CHECK)
@@ -29,7 +32,7 @@ diff: $(VENV)/.installed node_modules/.installed ## show what deploy would chang
 deploy: $(VENV)/.installed node_modules/.installed ## build and deploy STAGE=name (needs AWS credentials and a bootstrapped account)
 	@$(AWS_CHECK) --require-stage
 	$(BUILD_IF_STALE)
-	STAGE=$(STAGE) ARCHITECTURE=$(ARCH) $(CDK) deploy --require-approval broadening
+	STAGE=$(STAGE) ARCHITECTURE=$(ARCH) $(CDK) deploy --require-approval $(CDK_APPROVAL)
 
 bootstrap: $(VENV)/.installed node_modules/.installed ## prepare the account/region for CDK deploys (once per account and region)
 	@$(AWS_CHECK)
@@ -42,5 +45,9 @@ destroy: $(VENV)/.installed node_modules/.installed ## delete the stack of STAGE
 invoke: $(VENV)/.installed ## invoke the deployed function with one event of events/ (EVENT=get_student); prints payload and log tail
 	@$(PY) -m infra.aws_ops invoke --stage "$(or $(STAGE),dev)" --event "$(EVENT)"
 
-tail: $(VENV)/.installed ## follow the deployed function's logs (Ctrl-C to stop)
-	@$(PY) -m infra.aws_ops tail --stage "$(or $(STAGE),dev)"
+deploy-access: $(VENV)/.installed node_modules/.installed ## once per account: the roles GitHub Actions deploys with (GITHUB_REPOSITORY=owner/name)
+	@$(AWS_CHECK)
+	$(CDK) --app "$(PY) -m infra.deploy_access" --output cdk.out/deploy-access deploy --require-approval broadening
+
+tail: $(VENV)/.installed ## follow the deployed function's logs (Ctrl-C to stop); REQUEST_ID=id: one request's lines
+	@$(PY) -m infra.aws_ops tail --stage "$(or $(STAGE),dev)" $(if $(REQUEST_ID),--request-id "$(REQUEST_ID)") $(if $(SINCE),--since "$(SINCE)")

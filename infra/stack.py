@@ -17,6 +17,8 @@ from infra.config import Config
 from infra.database import Database
 from infra.graphql import GraphqlApi, check_routes_in_schema
 from infra.log_groups import retained_log_group
+from infra.log_queries import add_saved_queries
+from infra.monitoring import Monitoring, Watched
 from infra.nag import acknowledge
 from infra.network import Network
 from infra.routes import Routes
@@ -52,12 +54,20 @@ class ApiStack(cdk.Stack):
 
         cdk.CfnOutput(self, "FunctionName", value=self.function.function_name)
         cdk.CfnOutput(self, "LogGroupName", value=self.function.log_group.log_group_name)
+        api = graphql = None
         if routes.rest:
             api = Api(self, "Api", config=config, routes=routes.table, function=invoked)
             cdk.CfnOutput(self, "RestApiUrl" if config.api_type == "rest" else "HttpApiUrl", value=api.url)
         if routes.graphql:
             graphql = GraphqlApi(self, "Graphql", config=config, routes=routes.graphql, function=invoked)
             cdk.CfnOutput(self, "GraphqlUrl", value=graphql.url)
+        # Operate it (issue 12): alarms, the dashboard and the saved Logs Insights queries.
+        monitoring = Monitoring(
+            self, "Monitoring", config=config, watched=Watched(self.function, api, graphql, database)
+        )
+        add_saved_queries(self, config, self.function.log_group)
+        cdk.CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
+        cdk.CfnOutput(self, "DashboardName", value=config.stack_name)
         if config.create_database:
             cdk.CfnOutput(self, "DatabaseSecretArn", value=database.secret.secret_arn)
         if config.rds_proxy and database.proxy is not None:
@@ -92,6 +102,7 @@ def _function(stack: cdk.Stack, config: Config, network: Network, database: Data
         "STAGE": config.stage,
         "POWERTOOLS_SERVICE_NAME": config.service_name,
         "POWERTOOLS_LOG_LEVEL": config.log_level,
+        "POWERTOOLS_METRICS_NAMESPACE": config.service_name,
         "DB_HOST": database.host,
         "DB_PORT": str(database.port),
         "DB_SSLMODE": config.db_sslmode,
@@ -112,6 +123,8 @@ def _function(stack: cdk.Stack, config: Config, network: Network, database: Data
         environment["DB_STATEMENT_TIMEOUT_MS"] = str(config.db_statement_timeout_ms)
     if config.db_idle_session_timeout_ms is not None:
         environment["DB_IDLE_SESSION_TIMEOUT_MS"] = str(config.db_idle_session_timeout_ms)
+    if config.tracing:
+        environment["TRACING"] = "true"
     if config.cors_origins and config.api_type == "rest":
         # An HTTP API adds CORS headers itself; a REST proxy integration leaves it to the function.
         environment["CORS_ALLOW_ORIGIN"] = config.cors_origins[0]
@@ -210,7 +223,8 @@ def _code(stack: cdk.Stack, config: Config) -> lambda_.Code:
             f"synthWithoutBuild: packaging {config.src_dir} without its requirements: this template cannot run",
         )
         return lambda_.Code.from_asset(str(config.src_dir), exclude=CODE_EXCLUDES)
-    reason = stale_reason(Path(config.build_dir), Path(config.src_dir), config.architecture)
+    extras = ("tracing",) if config.tracing else ()  # X-Ray's SDK ships only when the stage traces
+    reason = stale_reason(Path(config.build_dir), Path(config.src_dir), config.architecture, extras)
     if reason is not None:
         raise StalePackage(
             f"{reason}. Run `make build ARCH={config.architecture}` (`make synth` and `make deploy` build"

@@ -35,6 +35,7 @@ class Invocation:
     result: Any = None
     timed_out: bool = False
     error: str | None = None
+    request_id: str = ""
 
 
 def event_bytes(event: dict[str, Any]) -> int:
@@ -52,9 +53,11 @@ def too_large(event: dict[str, Any]) -> bool:
 
 def _unguarded(handler: Callable[[dict, Any], Any], event: Any, context: LambdaContext) -> Invocation:
     try:
-        return Invocation(result=handler(event, context))
+        return Invocation(result=handler(event, context), request_id=context.aws_request_id)
     except Exception as exc:
-        return Invocation(error=type(exc).__name__ + (f": {exc}" if str(exc) else ""))
+        return Invocation(
+            error=type(exc).__name__ + (f": {exc}" if str(exc) else ""), request_id=context.aws_request_id
+        )
 
 
 def _alarm(_signum: int, _frame: Any) -> None:
@@ -70,12 +73,13 @@ def invoke(handler: Callable[[dict, Any], Any], event: Any, timeout_seconds: flo
     try:
         try:
             signal.setitimer(signal.ITIMER_REAL, timeout_seconds)
-            return Invocation(result=handler(event, context))
+            return Invocation(result=handler(event, context), request_id=context.aws_request_id)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
     except FunctionTimedOut:
-        return Invocation(timed_out=True)
+        return Invocation(timed_out=True, request_id=context.aws_request_id)
     except Exception as exc:  # an unhandled error is the invocation's result, as in Lambda
-        return Invocation(error=type(exc).__name__ + (f": {exc}" if str(exc) else ""))
+        error = type(exc).__name__ + (f": {exc}" if str(exc) else "")
+        return Invocation(error=error, request_id=context.aws_request_id)
     finally:
         signal.signal(signal.SIGALRM, previous)

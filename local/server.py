@@ -72,12 +72,14 @@ def use_colour(stream: Any = sys.stderr) -> bool:
     return not os.environ.get("NO_COLOR") and hasattr(stream, "isatty") and stream.isatty()
 
 
-def access_line(method: str, path: str, status: int, ms: float, route: str, *, colour: bool = False) -> str:
-    """One request in one line: method, path, status, milliseconds, the route function that served it."""
+def access_line(
+    method: str, path: str, status: int, ms: float, route: str, *, colour: bool = False, ids: str = ""
+) -> str:
+    """One request in one line: method, path, status, milliseconds, the route function that served it, its ids."""
     shown = str(status)
     if colour:
         shown = f"\033[{_STATUS_COLOURS.get(status // 100, '0')}m{status}\033[0m"
-    return f"{method} {path} {shown} {ms:.1f}ms {route} pid={os.getpid()}"
+    return f"{method} {path} {shown} {ms:.1f}ms {route}{ids} pid={os.getpid()}"
 
 
 class LambdaApp:
@@ -205,6 +207,7 @@ class LambdaApp:
         body, over_gateway_limit = await _read_body(receive)
         method, path = scope["method"], scope["path"]
         route = "-"
+        ids = ""  # the request ids every log line of the request carries, as on Lambda
         headers_in = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         if over_gateway_limit:
             status, headers, data = 413, _JSON, _TOO_LARGE
@@ -233,6 +236,8 @@ class LambdaApp:
                     status, headers, data = 413, _JSON, json.dumps({"message": message}).encode()
                 else:
                     outcome = self.invoke(event)
+                    gateway_id = event["requestContext"]["requestId"]
+                    ids = f" correlation_id={gateway_id} function_request_id={outcome.request_id}"
                     if outcome.timed_out or outcome.error:
                         status, headers, data = 502, _JSON, _BAD_GATEWAY  # what API Gateway answers for both
                     else:
@@ -247,7 +252,7 @@ class LambdaApp:
         await send({"type": "http.response.body", "body": data})
         if os.environ.get("LOCAL_ACCESS_LOG", "1") != "0":
             elapsed = (time.perf_counter() - started) * 1000
-            _log(access_line(method, path, status, elapsed, route, colour=self._colour))
+            _log(access_line(method, path, status, elapsed, route, colour=self._colour, ids=ids))
 
 
 async def _read_body(receive: Any) -> tuple[bytes, bool]:

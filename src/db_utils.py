@@ -21,7 +21,7 @@ import psycopg2
 import psycopg2.extensions
 from aws_lambda_powertools import Logger
 
-from lambdakit import session, snapstart
+from lambdakit import metrics, session, snapstart
 from lambdakit.credentials import database_credentials, refresh_credentials
 from lambdakit.errors import (
     ApiError,
@@ -115,6 +115,8 @@ _current: TrackedConnection | None = None
 
 
 def _connect_kwargs(settings: DatabaseSettings) -> dict[str, Any]:
+    from lambdakit import tracing  # needed only when a connection opens, not at cold start
+
     # No libpq `options` here: RDS Proxy refuses any connection that carries it, PgBouncer too.
     kwargs: dict[str, Any] = {
         "connect_timeout": settings.connect_timeout,
@@ -125,7 +127,7 @@ def _connect_kwargs(settings: DatabaseSettings) -> dict[str, Any]:
         "keepalives_interval": 10,
         "keepalives_count": 3,
         "connection_factory": TrackedConnection,
-        "cursor_factory": DictCursor,
+        "cursor_factory": tracing.cursor_class(DictCursor),
     }
     if settings.sslmode:
         kwargs["sslmode"] = settings.sslmode
@@ -195,6 +197,7 @@ def _open(settings: DatabaseSettings) -> TrackedConnection:
                 raise ServiceUnavailable("database refused the credentials") from exc
             remaining = deadline - time.monotonic()
             if remaining <= 0:
+                metrics.connect_failed(exc)
                 if _is_connection_limit(exc):
                     raise _at_connection_limit() from exc
                 raise ServiceUnavailable("database unavailable, try again shortly") from exc
@@ -207,12 +210,14 @@ def get_connection() -> tuple[TrackedConnection, bool]:
     global _connection
     if _connection is not None and not _connection.closed:
         return _connection, True
+    started = time.perf_counter()
     try:
         # Both can find the configuration wanting: the settings, and the secret (no host).
         _connection = _open(database_settings())
     except ConfigError as exc:
         logger.error("database is not configured", extra={"reason": str(exc)})
         raise InternalError() from exc
+    metrics.connection_opened(time.perf_counter() - started)
     return _connection, False
 
 
@@ -297,6 +302,7 @@ def _run(fn: Callable[..., Any], read_only: bool, args: tuple, kwargs: dict) -> 
                 _rollback_quietly(conn)
             if ended and reused and attempt == 1 and not committing and conn.statements_run == 0:
                 logger.info("cached database connection was closed by the server; reconnecting")
+                metrics.connection_retried()
                 continue
             if isinstance(exc, psycopg2.Error):
                 translated = _translate(exc)

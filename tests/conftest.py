@@ -52,12 +52,13 @@ def remove_database(server: EmbeddedPostgres) -> None:
 def reset_runtime() -> None:
     """Forget the cached connection, settings and credentials: the next call is a cold start."""
     import db_utils
-    from lambdakit import credentials
+    from lambdakit import credentials, observability
     from lambdakit import settings as config
 
     db_utils.close_connection()
     config.database_settings.cache_clear()
     credentials.forget_credentials()
+    observability.reset()
 
 
 @pytest.fixture(scope="session")

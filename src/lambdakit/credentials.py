@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from typing import Any
 
-from lambdakit import secrets_extension
+from lambdakit import metrics, secrets_extension
 from lambdakit.errors import ServiceUnavailable
 
 _client: Any = None
@@ -72,7 +73,9 @@ def database_credentials(secret_id: str) -> dict[str, Any]:
     """The secret's JSON (username, password, optional host/port/dbname), fetched once and then cached."""
     global _cached
     if _cached is None:
+        started = time.perf_counter()
         _cached = _fetch(secret_id)
+        metrics.credentials_fetched(time.perf_counter() - started)
     return _cached
 
 
@@ -81,6 +84,7 @@ def refresh_credentials(secret_id: str) -> bool:
     global _cached
     previous = _cached
     _cached = _fetch(secret_id, bypass_cache=True)
+    metrics.credentials_refreshed(rotated=_cached != previous)
     return _cached != previous
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from lambdakit import observability
 from lambdakit import request as requests
 from lambdakit.binding import Binding, spec_of
 from lambdakit.errors import (
@@ -143,6 +144,7 @@ def _proxy_response(
     is_base64: bool = False,
 ) -> dict[str, Any]:
     """The answer API Gateway expects: `multiValueHeaders` for REST (v1), `headers` and `cookies` for HTTP APIs (v2)."""
+    headers = observability.with_request_id(headers)
     extra = response_headers()
     if extra:
         headers = {**headers, **extra}
@@ -374,6 +376,7 @@ class Router:
         """Answer any supported event: REST v1 (default), HTTP API v2, AppSync, or a direct invoke."""
         if self._table is None:
             self.routes  # noqa: B018
+        observability.start_request(event, context)
         if isinstance(event, dict):
             if "httpMethod" in event:
                 return self._rest(event, context, http_api=False)

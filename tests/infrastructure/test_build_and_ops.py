@@ -225,3 +225,34 @@ def test_a_requirement_without_a_wheel_for_the_platform_is_named_as_such_not_as_
     (tmp_path / "requirements.txt").write_text("psycopg2-binary==9.9\n")
     with pytest.raises(builder.BuildError, match=r"no wheel for Lambda's arm64 platform \(manylinux2014_aarch64"):
         builder._install_requirements(tmp_path / "requirements.txt", tmp_path / "out", "arm64", None)
+
+
+def test_tail_with_a_request_id_prints_only_that_requests_lines(aws):
+    import boto3
+
+    logs = boto3.client("logs")
+    logs.create_log_group(logGroupName="/aws/lambda/fn")
+    logs.create_log_stream(logGroupName="/aws/lambda/fn", logStreamName="s")
+    now = int(time.time() * 1000)
+    lines = [
+        "START RequestId: 11111111-aaaa Version: $LATEST",
+        '{"level":"INFO","message":"served","correlation_id":"gw-req-1","function_request_id":"11111111-aaaa"}',
+        '{"level":"INFO","message":"other","correlation_id":"gw-req-2","function_request_id":"22222222-bbbb"}',
+        "REPORT RequestId: 11111111-aaaa Duration: 12.3 ms",
+    ]
+    logs.put_log_events(
+        logGroupName="/aws/lambda/fn",
+        logStreamName="s",
+        logEvents=[{"timestamp": now + i, "message": line} for i, line in enumerate(lines)],
+    )
+    by_gateway_id, by_lambda_id = io.StringIO(), io.StringIO()
+    aws_ops.tail("/aws/lambda/fn", since_minutes=5, follow=False, out=by_gateway_id, request_id="gw-req-1")
+    aws_ops.tail("/aws/lambda/fn", since_minutes=5, follow=False, out=by_lambda_id, request_id="11111111-aaaa")
+    assert [line.split(" ", 2)[2] for line in by_gateway_id.getvalue().splitlines()] == [lines[1]]
+    assert [line.split(" ", 2)[2] for line in by_lambda_id.getvalue().splitlines()] == [lines[0], lines[1], lines[3]]
+
+
+def test_a_request_id_becomes_one_quoted_filter_term_and_a_quote_is_refused():
+    assert aws_ops.request_filter("0f9d-41b2") == '"0f9d-41b2"'
+    with pytest.raises(aws_ops.OpsError, match="REQUEST_ID"):
+        aws_ops.request_filter('x" || "')

@@ -35,3 +35,16 @@ def test_the_default_timeouts_fit_together():
     config = _load({})
     statement = config.db_statement_timeout_ms / 1000
     assert config.db_connect_timeout + config.db_connect_retry_seconds + statement + 1 <= config.timeout_seconds
+
+
+def test_alarm_thresholds_come_from_context_and_the_environment_wins():
+    config = _load({"alarmApi5xxPercent": 5, "alarmEmail": "ops@example.com"}, {"ALARM_API_LATENCY_P99_MS": "3000"})
+    assert (config.alarm_api5xx_percent, config.alarm_api_latency_p99_ms) == (5.0, 3000)
+    assert config.alarm_email == "ops@example.com"
+
+
+def test_alarm_settings_that_cannot_work_are_refused_together():
+    with pytest.raises(ConfigError) as raised:
+        _load({"alarmEmail": "not-an-address", "alarmApi4xxPercent": 0, "alarmFunctionErrors": 0})
+    message = str(raised.value)
+    assert "alarmEmail" in message and "alarmApi4xxPercent" in message and "alarmFunctionErrors" in message

@@ -158,6 +158,8 @@ def test_synth_packages_a_build_of_this_src_for_this_architecture_and_refuses_an
     assert function(s)["Code"]["S3Key"].endswith(".zip")
     with pytest.raises(StalePackage, match="built for x86_64, this synth is for arm64"):
         synth(tmp_path, {**context, "architecture": "arm64"}, ACCOUNT)
+    with pytest.raises(StalePackage, match="built with extras: none; this synth needs: tracing"):
+        synth(tmp_path, {**context, "tracing": True}, ACCOUNT)
     (tmp_path / "src" / "lambda_function.py").write_text("# edited after the build\n")
     with pytest.raises(StalePackage, match="changed since"):
         synth(tmp_path, context, ACCOUNT)

@@ -6,7 +6,8 @@ import io
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,17 @@ def served(pg, tmp_path_factory) -> Iterator[tuple[str, Path, int]]:
     )
     yield base, log, process.pid
     stop_server(process)
+
+
+def logged(log: Path, wanted: Callable[[str], bool], timeout: float = 10) -> str:
+    """The first line of the server's log that `wanted` accepts; it is written after the answer is sent, so wait."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [line for line in log.read_text().splitlines() if wanted(line)]
+        if found:
+            return found[0]
+        assert time.monotonic() < deadline, f"no such line in {log}"
+        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -155,10 +167,11 @@ def test_each_request_logs_one_line_with_its_route_function_and_no_colour_off_a_
     requests.get(f"{base}/students/2", timeout=5)
     requests.post(f"{base}/graphql", json={"query": "{ getStudent(studentId: 2) { studentId } }"}, timeout=5)
     requests.get(f"{base}/nowhere", timeout=5)
-    lines = log.read_text().splitlines()
-    assert any(line.startswith("GET /students/2 200 ") and " get_student " in line and "ms" in line for line in lines)
-    assert any(line.startswith("POST /graphql 200 ") and "graphql get_student" in line for line in lines)
-    assert any(line.startswith("GET /nowhere 404 ") for line in lines)
+    assert logged(
+        log, lambda line: line.startswith("GET /students/2 200 ") and " get_student " in line and "ms" in line
+    )
+    assert logged(log, lambda line: line.startswith("POST /graphql 200 ") and "graphql get_student" in line)
+    assert logged(log, lambda line: line.startswith("GET /nowhere 404 "))
     assert "\x1b[" not in log.read_text()
 
 
@@ -252,8 +265,7 @@ def test_make_openapi_writes_the_document_the_server_serves(served, tmp_path):
 def test_one_worker_without_reload_runs_routes_in_the_launched_process_so_breakpoints_hit(served):
     base, log, pid = served
     requests.get(f"{base}/students/3", timeout=5)
-    line = next(line for line in log.read_text().splitlines() if line.startswith("GET /students/3 "))
-    assert line.endswith(f"pid={pid}")
+    assert logged(log, lambda line: line.startswith("GET /students/3 ")).endswith(f"pid={pid}")
 
 
 def test_vscode_launch_configurations_use_flags_and_events_that_exist():
@@ -267,3 +279,13 @@ def test_vscode_launch_configurations_use_flags_and_events_that_exist():
     flags = {a for c in launch["configurations"] for a in c.get("args", []) if a.startswith("--")}
     assert flags and all(flag in usage for flag in flags)
     assert any(c.get("module") == "pytest" for c in launch["configurations"])
+
+
+def test_the_local_server_echoes_the_request_id_and_logs_the_same_ids_as_lambda(served):
+    base, log, _ = served
+    response = requests.get(f"{base}/students/2", timeout=5)
+    request_id = response.headers["x-request-id"]
+    line = logged(log, lambda line: f" correlation_id={request_id} " in line)
+    assert line.startswith("GET /students/2 200 ") and " function_request_id=" in line
+    missing = requests.get(f"{base}/students/999999", timeout=5)
+    assert missing.status_code == 404 and missing.headers["x-request-id"] != request_id

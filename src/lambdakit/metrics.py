@@ -1,0 +1,123 @@
+"""Metrics API Gateway and Lambda cannot see, written as CloudWatch embedded metric format (EMF) lines.
+
+A line is printed when its event happens (a cold start, a new database connection, a self-healing
+retry, a credentials refresh, a 503 for lack of connection slots), never per request: a warm request
+that opens no connection writes nothing, so the hot path pays nothing. CloudWatch Logs turns each
+line into metrics; Powertools' EphemeralMetrics builds and validates it (the module is already loaded
+with `aws_lambda_powertools`, so using it costs no import).
+
+Every line carries the dimensions `service` (POWERTOOLS_SERVICE_NAME) and `stage` (STAGE) in the
+namespace POWERTOOLS_METRICS_NAMESPACE, and the request ids of the request it happened in as plain
+properties, so a Logs Insights query or `make tail REQUEST_ID=...` finds it with the request's logs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from typing import Any
+
+# Metric names, the contract with the dashboard (infra/monitoring.py) and the README.
+COLD_START = "ColdStart"
+INIT_IMPORT_TIME = "InitImportTime"
+INIT_CREDENTIALS_TIME = "InitCredentialsTime"
+INIT_CONNECT_TIME = "InitConnectTime"
+DATABASE_CONNECT = "DatabaseConnect"
+DATABASE_CONNECT_TIME = "DatabaseConnectTime"
+DATABASE_RECONNECT = "DatabaseReconnect"
+DATABASE_RETRY = "DatabaseRetry"
+CREDENTIALS_REFRESH = "CredentialsRefresh"
+TOO_MANY_CONNECTIONS = "TooManyConnections"
+DEFAULT_NAMESPACE = "LambdaPostgresApi"
+
+
+def _no_request() -> dict[str, str | None]:
+    return {}
+
+
+# The ids of the request being served, for the properties of a line (lambdakit.observability sets it).
+request_ids: Callable[[], dict[str, str | None]] = _no_request
+
+_connections_opened = 0
+_credentials_seconds: float | None = None
+
+
+def _emit(metrics: dict[str, tuple[str, float]], properties: dict[str, Any] | None = None) -> None:
+    """Print one EMF line with `metrics` (name -> (unit, value)) and the request's ids."""
+    from aws_lambda_powertools.metrics import EphemeralMetrics
+    from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+
+    if is_metrics_disabled():
+        return
+
+    line = EphemeralMetrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE)
+    line.add_dimension("stage", os.environ.get("STAGE") or "local")
+    for name, (unit, value) in metrics.items():
+        line.add_metric(name=name, unit=unit, value=value)
+    for key, value in {**request_ids(), **(properties or {})}.items():
+        if value is not None:
+            line.add_metadata(key, value)
+    payload = line.serialize_metric_set()
+    for name in metrics:
+        # One value per line: a plain number (valid EMF) is a plain field in Logs Insights, not `name.0`.
+        payload[name] = payload[name][0]
+    print(json.dumps(payload, separators=(",", ":")), flush=True)
+
+
+def _ms(seconds: float) -> tuple[str, float]:
+    return ("Milliseconds", round(seconds * 1000, 3))
+
+
+def cold_start(import_seconds: float | None, initialization_type: str) -> None:
+    """The first event of this execution environment; `import_seconds` when it can be measured."""
+    metrics = {COLD_START: ("Count", 1)}
+    if import_seconds is not None:
+        metrics[INIT_IMPORT_TIME] = _ms(import_seconds)
+    _emit(metrics, {"initialization_type": initialization_type})
+
+
+def credentials_fetched(seconds: float) -> None:
+    """The secret was read; reported with the connection it was read for (see `connection_opened`)."""
+    global _credentials_seconds
+    _credentials_seconds = (_credentials_seconds or 0.0) + seconds
+
+
+def connection_opened(seconds: float) -> None:
+    """A new database connection took `seconds` (credentials included); the first one is the cold start's."""
+    global _connections_opened, _credentials_seconds
+    credentials, _credentials_seconds = _credentials_seconds, None
+    connect = max(seconds - (credentials or 0.0), 0.0)
+    metrics = {DATABASE_CONNECT: ("Count", 1), DATABASE_CONNECT_TIME: _ms(connect)}
+    if _connections_opened == 0:
+        metrics[INIT_CONNECT_TIME] = _ms(connect)
+        if credentials is not None:
+            metrics[INIT_CREDENTIALS_TIME] = _ms(credentials)
+    else:
+        metrics[DATABASE_RECONNECT] = ("Count", 1)
+    _connections_opened += 1
+    _emit(metrics)
+
+
+def connection_retried() -> None:
+    """Self-healing: a call is retried on a new connection because the server had closed the cached one."""
+    _emit({DATABASE_RETRY: ("Count", 1)})
+
+
+def credentials_refreshed(rotated: bool) -> None:
+    """The database refused the cached password and the secret was read again; `rotated` when it had changed."""
+    _emit({CREDENTIALS_REFRESH: ("Count", 1)}, {"rotated": rotated})
+
+
+def connect_failed(exc: BaseException) -> None:
+    """A connection attempt ended in a 503; counted when the server had no connection slot left."""
+    message = str(exc).lower()
+    if getattr(exc, "pgcode", None) == "53300" or "too many" in message or "connection slots are reserved" in message:
+        _emit({TOO_MANY_CONNECTIONS: ("Count", 1)})
+
+
+def reset() -> None:
+    """Forget what this environment has seen (tests start each case cold)."""
+    global _connections_opened, _credentials_seconds
+    _connections_opened = 0
+    _credentials_seconds = None
