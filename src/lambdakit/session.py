@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import psycopg2
+import psycopg2.extensions
 from aws_lambda_powertools import Logger
 
 logger = Logger()
@@ -39,12 +41,16 @@ def _pairs(rows: list[str] | None) -> dict[str, str]:
     return dict(item.split("=", 1) for item in rows or ())
 
 
+def _plain_cursor(conn: Any) -> Any:
+    """A cursor outside the route's accounting and tracing: this is the template's housekeeping, not a route's SQL."""
+    return conn.cursor(cursor_factory=psycopg2.extensions.cursor)
+
+
 def _state(conn: Any, wanted: Mapping[str, int]) -> tuple[bool, bool]:
     """(the role keeps `wanted` in this database, this session runs with `wanted`)."""
-    with conn.cursor() as cur:
+    with _plain_cursor(conn) as cur:
         cur.execute(_STATE, (list(wanted),))
-        row = cur.fetchone()
-    stored, active = (_pairs(value) for value in (row.values() if isinstance(row, dict) else row))
+        stored, active = (_pairs(value) for value in cur.fetchone())
     expected = {name: str(value) for name, value in wanted.items()}
     return all(stored.get(k) == v for k, v in expected.items()), all(active.get(k) == v for k, v in expected.items())
 
@@ -55,14 +61,13 @@ def store_role_defaults(conn: Any, wanted: Mapping[str, int]) -> bool:
     Failures are logged, not raised: a read-only replica or two environments storing at once must not
     fail a request over a default that is otherwise in place.
     """
-    import psycopg2
     from psycopg2 import sql
 
     was_autocommit = conn.autocommit
     conn.autocommit = True
     statement = sql.SQL("ALTER ROLE CURRENT_USER IN DATABASE {} SET {} = %s")
     try:
-        with conn.cursor() as cur:
+        with _plain_cursor(conn) as cur:
             for name, value in wanted.items():
                 cur.execute(statement.format(sql.Identifier(conn.info.dbname), sql.Identifier(name)), (value,))
     except psycopg2.OperationalError:
