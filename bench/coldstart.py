@@ -244,7 +244,7 @@ def measure(python: str, package: Path, runs: int) -> dict[str, Any]:
     runtime = lambda_runtime_dir()
     if str(SRC) not in sys.path:
         sys.path.insert(0, str(SRC))
-    import sql  # the sample's GET_STUDENT: the bare script sends the route's own query
+    import students as sql  # the sample's GET_STUDENT: the bare function sends the route's own query
 
     bare = Path(tempfile.mkdtemp(prefix="bench-bare-"))
     (bare / "bare_function.py").write_text(_BARE_FUNCTION.format(query=sql.GET_STUDENT))
