@@ -6,6 +6,9 @@
     python run_local.py db-reset              drop everything, then migrations and seed again
     python run_local.py psql [-- psql args]   psql on the local database (or its URL without psql)
     python run_local.py openapi [--out FILE]  write the REST routes' OpenAPI document (default docs/openapi.json)
+    python run_local.py token --user alice [--groups staff,admin] [--scopes s] [--ttl 3600]
+                                              print a bearer token the local server accepts (local only)
+    python run_local.py credentials           print the local IAM credentials (AUTH=iam) as shell exports
     python run_local.py events                list the named events
 
 A plain script on purpose: run it from an IDE with a breakpoint in a route function.
@@ -54,6 +57,9 @@ def run_event(name: str) -> int:
         return 2
     event = json.loads(path.read_text())
     _use_database()
+    from infra.config import project_config
+
+    os.environ.setdefault("AUTH", project_config().auth)  # as the stack sets it on the function
     import lambda_function
     from local.events import LambdaContext
 
@@ -101,10 +107,12 @@ def write_openapi(out: Path) -> int:
     """Write the document `/openapi.json` serves, for clients, docs and review (no database needed)."""
     import lambda_function
     from lambdakit.openapi import client_document
+    from local.auth import document_access
     from local.server import api_title
 
+    document = client_document(lambda_function.router.routes, title=api_title(), access=document_access())
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(client_document(lambda_function.router.routes, title=api_title()), indent=2) + "\n")
+    out.write_text(json.dumps(document, indent=2) + "\n")
     print(f"wrote {out}")
     return 0
 
@@ -138,6 +146,29 @@ def db_reset(yes: bool) -> int:
     return 0
 
 
+def print_token(user: str, groups: list[str], scopes: list[str], ttl: int) -> int:
+    """Print a token signed by this checkout's local key (.local/auth/); nothing deployed accepts it."""
+    from local.tokens import issue_token
+
+    def names(values: list[str]) -> tuple[str, ...]:
+        return tuple(name.strip() for value in values for name in value.split(",") if name.strip())
+
+    print(issue_token(user, names(groups), names(scopes), ttl=ttl))
+    print(f'local token for {user}, valid {ttl} s: curl -H "Authorization: Bearer $TOKEN" ...', file=sys.stderr)
+    return 0
+
+
+def print_credentials() -> int:
+    """The local access key pair the server checks SigV4 signatures against (AUTH=iam), as exports."""
+    from local.sigv4 import local_credentials
+
+    credentials = local_credentials()
+    print(f"export AWS_ACCESS_KEY_ID={credentials['aws_access_key_id']}")
+    print(f"export AWS_SECRET_ACCESS_KEY={credentials['aws_secret_access_key']}")
+    print("# local only: these open nothing but `make serve`; unset them before talking to AWS", file=sys.stderr)
+    return 0
+
+
 def _use_project_venv() -> None:
     """`python run_local.py ...` with any interpreter runs under the project's .venv, where its packages are."""
     venv = ROOT / ".venv"
@@ -148,7 +179,9 @@ def _use_project_venv() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", help="an event name, or serve | db-init | db-reset | psql | openapi | events")
+    parser.add_argument(
+        "command", help="an event name, or serve | db-init | db-reset | psql | openapi | token | credentials | events"
+    )
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     parser.add_argument(
         "--workers",
@@ -159,6 +192,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-reload", action="store_true", help="serve: do not restart the workers on edits in src/")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "openapi.json", help="openapi: where to write")
     parser.add_argument("--yes", action="store_true", help="db-reset: also drop a DATABASE_URL database")
+    parser.add_argument("--user", default=os.environ.get("USER") or "developer", help="token: the user's name")
+    parser.add_argument("--groups", action="append", default=[], help="token: groups, comma-separated")
+    parser.add_argument("--scopes", action="append", default=[], help="token: OAuth scopes, comma-separated")
+    parser.add_argument("--ttl", type=int, default=3600, help="token: seconds until it expires")
     args, extra = parser.parse_known_args(argv)
     if args.command == "psql":
         return psql([a for a in extra if a != "--"])
@@ -168,6 +205,10 @@ def main(argv: list[str] | None = None) -> int:
         return db_reset(args.yes)
     if args.command == "openapi":
         return write_openapi(args.out)
+    if args.command == "token":
+        return print_token(args.user, args.groups, args.scopes, args.ttl)
+    if args.command == "credentials":
+        return print_credentials()
     if args.command == "serve":
         return serve(args.port, args.workers, reload=not args.no_reload)
     if args.command == "db-init":

@@ -21,10 +21,8 @@ _PROBE = f"""
 import json, sys
 sys.path.insert(0, {str(SRC)!r})
 import lambda_function
-from local.events import rest_v1_event
-event = rest_v1_event("GET", "/students/1", "", [], b"", resource="/students/{{studentId}}",
-                      path_parameters={{"studentId": "1"}})
-status = lambda_function.handler(event, None)["statusCode"]
+from bench.warm import get_event
+status = lambda_function.handler(get_event(1), None)["statusCode"]
 print(json.dumps({{"status": status, "boto3": "boto3" in sys.modules, "botocore": "botocore" in sys.modules}}))
 """
 

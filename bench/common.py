@@ -56,6 +56,8 @@ def lambda_module(database_url: str) -> Any:
         os.environ.pop(name, None)
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    # As deployed with the template's auth: the function checks every caller (the events carry one).
+    os.environ["AUTH"] = "cognito"
     import db_utils
     import lambda_function
     from lambdakit import settings as config

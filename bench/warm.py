@@ -8,15 +8,21 @@ from typing import Any
 import psycopg2
 
 from bench.common import interleaved_medians, lambda_module
+from local.auth import Identity, attach_rest
 from local.events import LambdaContext, rest_v1_event
+from local.tokens import claims_for
 
 _JSON = [("content-type", "application/json")]
 _NEW_STUDENT = {"firstName": "Bench", "lastName": "Mark", "status": "enrolled"}
 
 
+# What a Cognito authorizer hands the function: a signed-in user of group staff (may read and write).
+_CALLER = Identity(claims=claims_for("bench", ("staff",)))
+
+
 def get_event(student_id: int) -> dict[str, Any]:
     """REST v1 event for GET /students/{id}, as API Gateway sends it."""
-    return rest_v1_event(
+    event = rest_v1_event(
         "GET",
         f"/students/{student_id}",
         "",
@@ -25,16 +31,18 @@ def get_event(student_id: int) -> dict[str, Any]:
         resource="/students/{studentId}",
         path_parameters={"studentId": str(student_id)},
     )
+    return attach_rest(event, _CALLER)
 
 
 def post_event() -> dict[str, Any]:
     """REST v1 event for POST /students with a JSON body."""
-    return rest_v1_event("POST", "/students", "", _JSON, json.dumps(_NEW_STUDENT).encode(), resource="/students")
+    event = rest_v1_event("POST", "/students", "", _JSON, json.dumps(_NEW_STUDENT).encode(), resource="/students")
+    return attach_rest(event, _CALLER)
 
 
 def list_event(limit: int = 50) -> dict[str, Any]:
     """REST v1 event for GET /students?limit=N (the first page)."""
-    return rest_v1_event("GET", "/students", f"limit={limit}", [], b"", resource="/students")
+    return attach_rest(rest_v1_event("GET", "/students", f"limit={limit}", [], b"", resource="/students"), _CALLER)
 
 
 def _expect(status: int, result: dict[str, Any]) -> None:

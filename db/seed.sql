@@ -11,4 +11,5 @@ FROM (VALUES
     ('6f1c1a8e-4a7b-4c59-9a57-2f0d5a3c1005', 'Barbara','Liskov',   'enrolled',  '0b7e3f4c-7a1d-4a43-8d6e-5c2f9a100002', true)
 ) AS v(student_uuid, first_name, last_name, status, program_id, active)
 WHERE NOT EXISTS (SELECT 1 FROM students s WHERE s.student_uuid = v.student_uuid::uuid)
-ORDER BY v.student_uuid;  -- ids in the order written
+-- Ids follow this order (Ada is 1): without ORDER BY the anti-join may hand the rows over in any order.
+ORDER BY v.student_uuid;

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Stack
+from aws_cdk import ArnFormat, CfnOutput, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_iam as iam
@@ -12,7 +12,7 @@ from constructs import Construct
 from infra.config import Config
 from infra.log_groups import retained_log_group
 from infra.nag import acknowledge
-from lambdakit.openapi import gateway_document
+from lambdakit.openapi import Access, gateway_document
 from lambdakit.routemodel import RouteTable
 
 _ACCESS_LOG_FIELDS = {
@@ -41,6 +41,7 @@ class Api(Construct):
         config: Config,
         routes: RouteTable,
         function: lambda_.IFunction,
+        access: Access,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -55,6 +56,7 @@ class Api(Construct):
             integration_uri=uri,
             flavor=config.api_type,
             cors_origins=config.cors_origins,
+            access=access,
         )
         if config.api_type == "http":
             api_id = self._http_api(config, document)
@@ -107,13 +109,17 @@ class Api(Construct):
             "AWS WAF costs a fixed monthly fee per web ACL; stage throttling limits are the default"
             " protection of this template, attach a web ACL for internet-facing production.",
         )
-        for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
-            acknowledge(
-                api,
-                rule,
-                "The template's sample API is public by design (like the lesson it grew from); add"
-                " an authorizer to the OpenAPI document in infra/openapi.py before storing private data.",
-            )
+        if config.auth == "none":
+            # Only a stack that says auth=none gets here; a prod stage also has to say publicApi=true.
+            for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
+                acknowledge(
+                    api,
+                    rule,
+                    "This stage is public by its configuration (auth=none); set auth to cognito or iam"
+                    " and every operation but those declared auth='none' carries an authorizer.",
+                )
+        if config.api_keys:
+            self._usage_plan(config, api)
         if config.api_gateway_cloud_watch_role:
             acknowledge(
                 api,
@@ -122,6 +128,21 @@ class Api(Construct):
                 " AWS documents with this managed policy; it names no resource of ours.",
             )
         return api.rest_api_id
+
+    def _usage_plan(self, config: Config, api: apigw.SpecRestApi) -> None:
+        """One API key in a usage plan with the stage's throttling (add keys and plans per client as you need)."""
+        key = apigw.ApiKey(self, "ApiKey", description=f"{config.stack_name}: send as x-api-key")
+        plan = apigw.UsagePlan(
+            self,
+            "UsagePlan",
+            name=config.stack_name,
+            throttle=apigw.ThrottleSettings(
+                rate_limit=config.throttling_rate_limit, burst_limit=config.throttling_burst_limit
+            ),
+            api_stages=[apigw.UsagePlanPerApiStage(api=api, stage=api.deployment_stage)],
+        )
+        plan.add_api_key(key)
+        CfnOutput(Stack.of(self), "ApiKeyId", value=key.key_id)
 
     def _http_api(self, config: Config, document: dict) -> str:
         api = apigwv2.CfnApi(self, "HttpApi", body=document, fail_on_warnings=True)

@@ -121,6 +121,13 @@ class Config:
     deploy_stages: tuple[str, ...] = ("dev", "prod")
     github_oidc_provider_arn: str | None = None
     cdk_qualifier: str = "hnb659fds"
+    # Authorization: the default of every REST and GraphQL route (a route may say auth="none" or "iam").
+    auth: str = "none"
+    public_api: bool = False
+    cognito_user_pool_arn: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: tuple[str, ...] = ()
+    api_keys: bool = False
     # Files
     lambda_file: Path = ROOT / "src" / "lambda_function.py"
     schema_file: Path = ROOT / "src" / "schema.graphql"
@@ -139,6 +146,11 @@ class Config:
     def offline(self) -> bool:
         """No account known: lookups cannot run, so placeholders stand in (synth only)."""
         return self.account is None
+
+    @property
+    def user_pool(self) -> bool:
+        """A Cognito user pool exists: auth=cognito (created or imported), or one given by ARN (for AppSync)."""
+        return self.auth == "cognito" or bool(self.cognito_user_pool_arn)
 
     @property
     def database_given(self) -> bool:
@@ -211,6 +223,12 @@ SETTINGS: dict[str, str] = {
     "deployStages": "DEPLOY_STAGES",
     "githubOidcProviderArn": "GITHUB_OIDC_PROVIDER_ARN",
     "cdkQualifier": "CDK_QUALIFIER",
+    "auth": "AUTH",
+    "publicApi": "PUBLIC_API",
+    "cognitoUserPoolArn": "COGNITO_USER_POOL_ARN",
+    "jwtIssuer": "JWT_ISSUER",
+    "jwtAudience": "JWT_AUDIENCE",
+    "apiKeys": "API_KEYS",
     "lambdaFile": "LAMBDA_FILE",
     "schemaFile": "SCHEMA_FILE",
     "srcDir": "SRC_DIR",
@@ -314,6 +332,8 @@ _STR_OR_NONE = {
     "alarm_email",
     "github_repository",
     "github_oidc_provider_arn",
+    "cognito_user_pool_arn",
+    "jwt_issuer",
 }
 
 
@@ -517,5 +537,40 @@ def _validate(c: Config) -> list[str]:
         "githubOidcProviderArn: arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com",
     )
     check(bool(re.fullmatch(r"[a-z0-9]{1,10}", c.cdk_qualifier)), "cdkQualifier: the CDK bootstrap qualifier")
+    problems += _auth_problems(c)
     check(c.lambda_file.is_file(), f"lambdaFile {c.lambda_file} does not exist")
+    return problems
+
+
+# The refusal `make synth` prints for a public production stage; one line that says how to proceed.
+PUBLIC_PROD = (
+    "stage {stage} would deploy a public API (auth=none): set auth (AUTH=cognito, iam or jwt), or declare"
+    " the API public on purpose with publicApi=true (PUBLIC_API=true)"
+)
+
+
+def _auth_problems(c: Config) -> list[str]:
+    """The authorization settings fit together, and a production stage is never public by accident."""
+    from lambdakit.routemodel import AUTH_MODES
+
+    if c.auth not in AUTH_MODES:
+        return [f"auth: one of {', '.join(AUTH_MODES)}"]
+    problems = []
+    if c.stage == "prod" and c.auth == "none" and not c.public_api:
+        problems.append(PUBLIC_PROD.format(stage=c.stage))
+    if c.cognito_user_pool_arn and not re.fullmatch(
+        r"arn:aws[\w-]*:cognito-idp:[\w-]+:\d{12}:userpool/[\w-]+", c.cognito_user_pool_arn
+    ):
+        problems.append("cognitoUserPoolArn: arn:aws:cognito-idp:<region>:<account>:userpool/<pool id>")
+    if c.auth == "jwt":
+        if c.api_type != "http":
+            problems.append("auth=jwt needs apiType=http (a REST API has no JWT authorizer; use auth=cognito)")
+        if not (c.jwt_issuer and c.jwt_issuer.startswith("https://")):
+            problems.append("auth=jwt needs jwtIssuer, the https:// URL of your OpenID Connect issuer")
+        if not c.jwt_audience:
+            problems.append("auth=jwt needs jwtAudience, the client id(s) your tokens are issued for")
+    if c.auth == "cognito" and c.api_type == "http" and c.cognito_user_pool_arn and not c.jwt_audience:
+        problems.append("auth=cognito with apiType=http and your own pool needs jwtAudience (its app client ids)")
+    if c.api_keys and c.api_type != "rest":
+        problems.append("apiKeys needs apiType=rest (HTTP APIs have no API keys or usage plans)")
     return problems

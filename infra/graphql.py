@@ -6,13 +6,15 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from aws_cdk import Stack
+from aws_cdk import Annotations, Stack
 from aws_cdk import aws_appsync as appsync
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from infra.auth import UserPool
 from infra.config import Config
+from infra.graphql_auth import api_modes, check_schema_access, deployable_schema
 from infra.log_groups import retained_log_group
 from infra.nag import acknowledge
 from infra.routes import GraphqlRoute, RouteError
@@ -58,19 +60,34 @@ class GraphqlApi(Construct):
         config: Config,
         routes: Sequence[GraphqlRoute],
         function: lambda_.IFunction,
+        pool: UserPool | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        auth = appsync.AuthorizationType.API_KEY if config.graphql_auth == "API_KEY" else appsync.AuthorizationType.IAM
+        sdl = config.schema_file.read_text(encoding="utf-8")
+        check_schema_access(routes, sdl, config.schema_file.name)
+        default, offered = api_modes(config.auth, sdl, user_pool=pool is not None, oidc=bool(config.jwt_issuer))
+        modes = {mode: _mode(mode, config, pool) for mode in offered}
         api = appsync.GraphqlApi(
             self,
             "Api",
             name=config.stack_name,
             definition=appsync.Definition.from_file(str(config.schema_file)),
             authorization_config=appsync.AuthorizationConfig(
-                default_authorization=appsync.AuthorizationMode(authorization_type=auth)
+                default_authorization=modes.pop(default),
+                additional_authorization_modes=[modes[mode] for mode in sorted(modes)] or None,
             ),
             xray_enabled=True,
         )
+        deployed, left_out = deployable_schema(sdl, offered)
+        if left_out:
+            # AppSync refuses a directive for a mode the API lacks; the function still checks the groups.
+            schema = next(c for c in api.node.children if isinstance(c, appsync.CfnGraphQLSchema))
+            schema.definition = deployed
+            Annotations.of(self).add_warning_v2(
+                "infra:graphql-auth",
+                f"auth={config.auth}: the API has no {', '.join(left_out)} mode, so schema.graphql's directives"
+                " for it are left out of the deployed schema; the function enforces the routes' groups",
+            )
         # AppSync writes here; created by us so it has a retention and goes away with the stack.
         # (The L2 `log_config` would add a log-retention custom resource with a wildcard role.)
         log_group = retained_log_group(self, "Logs", config, f"/aws/appsync/apis/{api.api_id}")
@@ -100,6 +117,29 @@ class GraphqlApi(Construct):
             "CDK grants the data source the function and its versions/aliases (`arn:*`); only this"
             " one function can be invoked, through any of its qualifiers.",
         )
+
+
+def _mode(mode: str, config: Config, pool: UserPool | None) -> appsync.AuthorizationMode:
+    """One AppSync authorization mode, pointed at the stack's pool or issuer."""
+    if mode == "AMAZON_COGNITO_USER_POOLS" and pool is not None:
+        return appsync.AuthorizationMode(
+            authorization_type=appsync.AuthorizationType.USER_POOL,
+            # ALLOW: AppSync requires it with additional modes; fields still follow their directives.
+            user_pool_config=appsync.UserPoolConfig(
+                user_pool=pool.pool, default_action=appsync.UserPoolDefaultAction.ALLOW
+            ),
+        )
+    if mode == "OPENID_CONNECT":
+        return appsync.AuthorizationMode(
+            authorization_type=appsync.AuthorizationType.OIDC,
+            open_id_connect_config=appsync.OpenIdConnectConfig(
+                oidc_provider=str(config.jwt_issuer),
+                client_id=config.jwt_audience[0] if config.jwt_audience else None,
+            ),
+        )
+    if mode == "API_KEY":
+        return appsync.AuthorizationMode(authorization_type=appsync.AuthorizationType.API_KEY)
+    return appsync.AuthorizationMode(authorization_type=appsync.AuthorizationType.IAM)
 
 
 def _logical_id(function: lambda_.IFunction) -> str:

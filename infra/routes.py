@@ -30,12 +30,16 @@ from lambdakit.routemodel import (
 )
 
 # The decorators' signatures, as the runtime's Router methods declare them (a unit test compares).
+_ACCESS = {"auth": None, "groups": None, "scopes": None}
 SIGNATURES: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
-    "rest": (("method", "path"), {"status": 200, "body": None, "response": None, "params": None, "summary": None}),
-    "graphql": (("type_name", "field_name"), {"body": None, "response": None}),
-    "direct": (("name",), {"body": None}),
+    "rest": (
+        ("method", "path"),
+        {"status": 200, "body": None, "response": None, "params": None, "summary": None, **_ACCESS},
+    ),
+    "graphql": (("type_name", "field_name"), {"body": None, "response": None, **_ACCESS}),
+    "direct": (("name",), {"body": None, "groups": None, "scopes": None}),
 }
-_DECLARED = ("body", "response", "params", "summary")
+_DECLARED = ("body", "response", "params", "summary", "auth", "groups", "scopes")
 _ROUTER_MODULES = ("lambdakit", "lambdakit.router")
 
 __all__ = ["DirectRoute", "GraphqlRoute", "RestRoute", "RouteError", "Routes", "scan_routes", "scan_source"]
@@ -195,6 +199,8 @@ def _scan_function(
             value = arguments.pop(key, None)
             if value is None:
                 continue
+            if isinstance(value, list) and key in ("groups", "scopes"):
+                value = tuple(value)  # as the runtime stores them
             if key in declared and declared[key] != value:
                 raise RouteError(f"{line}: {key}= is declared twice on {node.name}() with different values")
             declared[key] = value

@@ -11,6 +11,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra.api import Api
+from infra.auth import UserPool, declared_groups, gateway_access
 from infra.budget import ConnectionBudget, connection_budget, reserved_concurrency
 from infra.build import StalePackage, stale_reason
 from infra.config import Config
@@ -21,7 +22,7 @@ from infra.log_queries import add_saved_queries
 from infra.monitoring import Monitoring, Watched
 from infra.nag import acknowledge
 from infra.network import Network
-from infra.routes import Routes
+from infra.routes import DirectRoute, Routes
 
 # Never shipped when the stack packages src/ directly (synthWithoutBuild).
 CODE_EXCLUDES = ["tests", "cdk.out", "**/__pycache__", "**/*.pyc", ".pytest_cache", "**/.ruff_cache"]
@@ -55,11 +56,22 @@ class ApiStack(cdk.Stack):
         cdk.CfnOutput(self, "FunctionName", value=self.function.function_name)
         cdk.CfnOutput(self, "LogGroupName", value=self.function.log_group.log_group_name)
         api = graphql = None
+        _warn_unreachable_groups(self, config, routes)
+        pool = None
+        if config.user_pool and (routes.rest or routes.graphql):
+            pool = UserPool(self, "Users", config=config, groups=declared_groups(routes.table))
         if routes.rest:
-            api = Api(self, "Api", config=config, routes=routes.table, function=invoked)
+            api = Api(
+                self,
+                "Api",
+                config=config,
+                routes=routes.table,
+                function=invoked,
+                access=gateway_access(config, pool),
+            )
             cdk.CfnOutput(self, "RestApiUrl" if config.api_type == "rest" else "HttpApiUrl", value=api.url)
         if routes.graphql:
-            graphql = GraphqlApi(self, "Graphql", config=config, routes=routes.graphql, function=invoked)
+            graphql = GraphqlApi(self, "Graphql", config=config, routes=routes.graphql, function=invoked, pool=pool)
             cdk.CfnOutput(self, "GraphqlUrl", value=graphql.url)
         # Operate it (issue 12): alarms, the dashboard and the saved Logs Insights queries.
         monitoring = Monitoring(
@@ -100,6 +112,8 @@ def _function(stack: cdk.Stack, config: Config, network: Network, database: Data
 
     environment = {
         "STAGE": config.stage,
+        # The function's own check (lambdakit/authorization.py) refuses anonymous callers when this is not none.
+        "AUTH": config.auth,
         "POWERTOOLS_SERVICE_NAME": config.service_name,
         "POWERTOOLS_LOG_LEVEL": config.log_level,
         "POWERTOOLS_METRICS_NAMESPACE": config.service_name,
@@ -171,6 +185,20 @@ def _function(stack: cdk.Stack, config: Config, network: Network, database: Data
         " so the runtime and the packaged binaries (psycopg2) must change together.",
     )
     return function
+
+
+def _warn_unreachable_groups(stack: cdk.Stack, config: Config, routes: Routes) -> None:
+    """Groups come from tokens: with auth=iam or none no caller carries any, so those routes only ever refuse."""
+    if config.auth not in ("iam", "none"):
+        return
+    named = [f"{r.function}()" for r in routes.table if r.spec.restricted and not isinstance(r, DirectRoute)]
+    if named:
+        answer = "403 (IAM callers carry no groups)" if config.auth == "iam" else "401 (nobody signs in)"
+        Annotations.of(stack).add_warning_v2(
+            "infra:groups",
+            f"auth={config.auth}: {', '.join(dict.fromkeys(named))} name groups or scopes and will answer {answer};"
+            " use auth=cognito (or jwt) for them",
+        )
 
 
 def _secrets_extension(stack: cdk.Stack, config: Config) -> lambda_.ParamsAndSecretsLayerVersion | None:

@@ -28,6 +28,7 @@ from graphql import (
     validate,
 )
 
+from local.auth import AppSyncRules, Refusal, appsync_identity
 from local.events import appsync_event
 from local.invoke import Invocation
 
@@ -81,8 +82,10 @@ class GraphqlEndpoint:
         invoke: Callable[[dict], Invocation],
         routes: Iterable[Any],
     ) -> None:
-        self.schema: GraphQLSchema = build_schema(appsync_sdl(Path(schema_path).read_text(encoding="utf-8")))
+        self.sdl = Path(schema_path).read_text(encoding="utf-8")
+        self.schema: GraphQLSchema = build_schema(appsync_sdl(self.sdl))
         self.invoke = invoke
+        self.rules: AppSyncRules | None = None  # no auth: every request is let in (with identity None)
         self.unknown: list[str] = []
         for route in routes:
             type_name, field_name = route.key
@@ -94,13 +97,23 @@ class GraphqlEndpoint:
                 continue
             fields[field_name].resolve = self._lambda_resolver(type_name, field_name)
 
+    def use_auth(self, rules: AppSyncRules) -> None:
+        """Authorize as AppSync would with these modes and directives (local/auth.py)."""
+        self.rules = rules
+
     def _lambda_resolver(self, type_name: str, field_name: str) -> Callable[..., Any]:
         def resolve(source: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
             context = info.context or {}
+            caller = context.get("caller")
+            if caller is not None and self.rules is not None and not self.rules.allows(type_name, field_name, caller):
+                # AppSync's answer for a field the caller's mode or groups may not read: null, and this error.
+                message = f"Not Authorized to access {field_name} on type {type_name}"
+                raise GraphQLError(message, extensions={"errorType": "Unauthorized"})
             event = appsync_event(
                 type_name,
                 field_name,
                 arguments,
+                identity=appsync_identity(caller.identity) if caller is not None else None,
                 headers=context.get("headers"),
                 source=source if isinstance(source, dict) else None,
                 variables=context.get("variables"),
@@ -119,8 +132,16 @@ class GraphqlEndpoint:
 
         return resolve
 
-    def answer(self, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any], list[str]]:
+    def answer(
+        self, body: bytes, headers: dict[str, str], scope: dict[str, Any] | None = None
+    ) -> tuple[int, dict[str, Any], list[str]]:
         """HTTP status, the AppSync-shaped JSON answer, and the fields the Lambda resolved (for the log)."""
+        caller = None
+        if self.rules is not None:
+            # AppSync authenticates the request before it reads the query: no valid credentials, 401.
+            caller = self.rules.caller(*_request_line(scope), {k.lower(): v for k, v in headers.items()}, body)
+            if isinstance(caller, Refusal):
+                return caller.status, _failure(caller.message, "UnauthorizedException"), []
         from lambdakit.errors import ApiError
         from lambdakit.jsonio import loads_body
 
@@ -144,6 +165,7 @@ class GraphqlEndpoint:
         if problems:
             return 200, {"data": None, "errors": [_error(e, VALIDATION_ERROR_TYPE) for e in problems]}, []
         context: dict[str, Any] = {"headers": {k.lower(): v for k, v in headers.items()}, "variables": variables}
+        context["caller"] = caller
         result = execute(
             self.schema,
             document,
@@ -199,6 +221,14 @@ def _error(error: GraphQLError, error_type: str | None = None) -> dict[str, Any]
         "locations": [{"line": loc.line, "column": loc.column, "sourceName": None} for loc in (error.locations or [])],
         "message": error.message,
     }
+
+
+def _request_line(scope: dict[str, Any] | None) -> tuple[str, str]:
+    """The raw path and query a signature covers (`/graphql` when served without an ASGI scope)."""
+    if scope is None:
+        return "/graphql", ""
+    raw = scope.get("raw_path") or scope.get("path", "/graphql").encode()
+    return raw.decode("latin-1"), scope.get("query_string", b"").decode("latin-1")
 
 
 def _failure(message: str, error_type: str) -> dict[str, Any]:

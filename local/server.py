@@ -9,6 +9,7 @@ uvicorn (with httptools) does the HTTP; it is well kept and fast, and its worker
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import json
 import os
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from local.auth import AppSyncRules, LocalGate, Refusal, attach_rest, document_access
 from local.events import http_response, rest_v1_event
 from local.invoke import MAX_EVENT_BYTES, event_bytes, invoke, too_large
 
@@ -113,11 +115,26 @@ class LambdaApp:
             _log(f"handler raised {outcome.error.split(':', 1)[0]}")
         return outcome
 
+    @functools.cached_property
+    def gate(self) -> LocalGate:
+        """The stack's `auth` (cdk.json, AUTH), applied as API Gateway and AppSync would."""
+        return LocalGate.from_project()
+
+    @functools.cached_property
+    def cors_origins(self) -> tuple[str, ...]:
+        """The stack's `corsOrigins` (cdk.json or CORS_ORIGINS): preflight is answered for them."""
+        from infra.config import project_config
+
+        return project_config().cors_origins
+
     def module(self) -> Any:
         """The Lambda module, imported on first use in this worker (its cold start)."""
         if self._module is None:
             if str(SRC) not in sys.path:
                 sys.path.insert(0, str(SRC))
+            os.environ["AUTH"] = self.gate.mode  # as the stack sets it on the function
+            if self.cors_origins:
+                os.environ.setdefault("CORS_ALLOW_ORIGIN", self.cors_origins[0])
             self._module = importlib.import_module(self.module_name)
         return self._module
 
@@ -125,12 +142,12 @@ class LambdaApp:
         """The Lambda module's router: its public `match` and `routes` are all the server reads."""
         return self.module().router
 
-    def _match(self, method: str, path: str) -> tuple[str, dict[str, str] | None, str]:
-        """The resource and path parameters API Gateway would report, and the route function's name."""
+    def _match(self, method: str, path: str) -> tuple[str, dict[str, str] | None, str, Any]:
+        """The resource and path parameters API Gateway would report, the route function's name, and its record."""
         found = self.router().match(method, path)
         if found.route is None:
-            return "/{proxy+}", None, "-"
-        return found.route.path.text, found.path_parameters, found.route.function
+            return "/{proxy+}", None, "-", None
+        return found.route.path.text, found.path_parameters, found.route.function, found.route
 
     def graphql(self) -> Any:
         """The AppSync look-alike for this worker, built on first use from SRC/schema.graphql."""
@@ -138,6 +155,8 @@ class LambdaApp:
             from local.graphql import GraphqlEndpoint
 
             self._graphql = GraphqlEndpoint(SRC / "schema.graphql", self.invoke, self.router().routes.graphql)
+            if self.gate.mode != "none" or self.gate.api_keys:
+                self._graphql.use_auth(AppSyncRules.from_project(self._graphql.sdl))
             if self._graphql.unknown:
                 _log(f"graphql: routes with no field in schema.graphql: {', '.join(self._graphql.unknown)}")
         return self._graphql
@@ -155,7 +174,7 @@ class LambdaApp:
         if self._openapi is None:
             from lambdakit.openapi import client_document
 
-            document = client_document(self.router().routes, title=api_title())
+            document = client_document(self.router().routes, title=api_title(), access=document_access())
             self._openapi = json.dumps(document, indent=2).encode()
         return 200, _JSON, self._openapi, "openapi"
 
@@ -167,7 +186,9 @@ class LambdaApp:
             except Exception as exc:  # the request that needs it reports it; plain REST still works
                 _log(f"graphql: cannot load src/schema.graphql: {exc}")
 
-    def _serve_graphql(self, method: str, headers: list[tuple[str, str]], body: bytes) -> tuple[int, list, bytes, str]:
+    def _serve_graphql(
+        self, method: str, headers: list[tuple[str, str]], body: bytes, scope: dict
+    ) -> tuple[int, list, bytes, str]:
         if not (SRC / "schema.graphql").is_file():
             return 404, _JSON, b'{"message":"no GraphQL here: src/schema.graphql does not exist"}', "-"
         if method != "POST":
@@ -178,7 +199,7 @@ class LambdaApp:
         except Exception as exc:  # a broken schema is the developer's to fix: say what is wrong
             message = json.dumps({"message": f"src/schema.graphql: {exc}"}).encode()
             return 500, _JSON, message, "-"
-        status, answer, fields = endpoint.answer(body, dict(headers))
+        status, answer, fields = endpoint.answer(body, dict(headers), scope=scope)
         route = "graphql " + (",".join(self._graphql_functions(fields)) or "-")
         return status, _JSON, json.dumps(answer, separators=(",", ":")).encode(), route
 
@@ -197,6 +218,7 @@ class LambdaApp:
                 if message["type"] == "lifespan.startup":
                     self.module()
                     self._warm_graphql()
+                    self.gate.warm()
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":
                     await send({"type": "lifespan.shutdown.complete"})
@@ -212,11 +234,17 @@ class LambdaApp:
         if over_gateway_limit:
             status, headers, data = 413, _JSON, _TOO_LARGE
         elif path == "/graphql":
-            status, headers, data, route = self._serve_graphql(method, headers_in, body)
+            status, headers, data, route = self._serve_graphql(method, headers_in, body, scope)
         else:
-            resource, path_parameters, route = self._match(method, path)
+            resource, path_parameters, route, record = self._match(method, path)
+            decision = self.gate.request(record, scope, headers_in, body)
             if route == "-" and method == "GET" and (path in ("/openapi.json", "/docs") or path in _DOCS_ASSETS):
                 status, headers, data, route = self._serve_docs(path)
+            elif method == "OPTIONS" and self.cors_origins and record is None:
+                # The REST stack answers preflight with a mock, before any authorizer: so does this server.
+                status, headers, data, route = 204, preflight_headers(self.cors_origins[0]), b"", "cors"
+            elif isinstance(decision, Refusal):  # API Gateway's answer: the function never runs
+                status, headers, data = decision.status, _JSON, json.dumps({"message": decision.message}).encode()
             else:
                 event = rest_v1_event(
                     method,
@@ -228,6 +256,7 @@ class LambdaApp:
                     path_parameters=path_parameters,
                     source_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
                 )
+                attach_rest(event, decision)
                 if too_large(event):
                     size = event_bytes(event)
                     message = (
@@ -308,6 +337,17 @@ def serve(port: int, workers: int, host: str = "127.0.0.1", sock: socket.socket 
         uvicorn.Server(config).run(sockets=[sock])
 
 
+def preflight_headers(origin: str) -> list[tuple[str, str]]:
+    """What the REST stack's OPTIONS mock answers (lambdakit/openapi.py), as HTTP headers."""
+    from lambdakit.openapi import CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS
+
+    return [
+        ("access-control-allow-origin", origin),
+        ("access-control-allow-methods", CORS_ALLOW_METHODS),
+        ("access-control-allow-headers", CORS_ALLOW_HEADERS),
+    ]
+
+
 def api_title() -> str:
     """The API's name in documents and banners: the stack's `serviceName` (cdk.json or SERVICE_NAME)."""
     from infra.config import project_config
@@ -324,9 +364,20 @@ def banner(host: str, port: int, workers: int, database: str, reload: bool) -> s
         f"  GraphQL   POST {base}/graphql",
         f"  OpenAPI   {base}/openapi.json    Swagger UI {base}/docs",
         f"  database  {database}",
+        f"  auth      {_auth_line()}",
         f"  reload    {'on: edits to ' + _shown(SRC) + ' restart the workers' if reload else 'off'}",
     ]
     return "\n".join(lines)
+
+
+def _auth_line() -> str:
+    """What a request needs, as the stack's `auth` says (the first thing a 401 makes one look for)."""
+    mode = LocalGate.from_project().mode
+    if mode in ("cognito", "jwt"):
+        return f'{mode}: -H "Authorization: Bearer $(python run_local.py token --user you --groups staff)"'
+    if mode == "iam":
+        return 'iam: sign with the local keys, eval "$(python run_local.py credentials)"'
+    return "none: every route is public (AUTH=none)"
 
 
 def _routes_line(base: str) -> str:

@@ -2,15 +2,30 @@
 
 Inputs arrive as keyword arguments named like the API's fields in snake_case (`studentId` ->
 `student_id`): path and query parameters, GraphQL arguments and direct `args`; a JSON body arrives
-as `body`, already checked against the route's `body=` schema. Return plain data (rows are dicts);
-raise NotFound & co. for a 4xx. Every SQL value is a bound parameter.
+as `body`, already checked against the route's `body=` schema. Return plain data (rows are dicts),
+or a Response for a status, headers or a body that is not JSON; raise NotFound & co. for a 4xx.
+Every SQL value is a bound parameter.
+
+Who may call: any signed-in user reads (the stack's `auth`), group `staff` writes, `admin` deletes.
+The gateway and AppSync check the sign-in (and, for GraphQL, src/schema.graphql's directives); the
+function checks the groups again whatever the source.
 """
 
 from __future__ import annotations
 
 from psycopg2 import sql
 
-from lambdakit import DEFAULT_LIMIT, PAGE_PARAMS, NotFound, Router, decode_cursor, encode_cursor, transaction, validate
+from lambdakit import (
+    DEFAULT_LIMIT,
+    PAGE_PARAMS,
+    NotFound,
+    Response,
+    Router,
+    decode_cursor,
+    encode_cursor,
+    transaction,
+    validate,
+)
 
 router = Router()
 
@@ -122,18 +137,23 @@ def get_student(conn, student_id: int) -> dict:
     return row
 
 
-@router.rest("POST", "/students", status=201, body=NEW_STUDENT, response=STUDENT)
+STAFF = ["staff"]
+ADMIN = ["admin"]
+
+
+@router.rest("POST", "/students", status=201, body=NEW_STUDENT, response=STUDENT, groups=STAFF)
 @router.direct("create_student")
 @transaction
-def create_student(conn, body: dict) -> dict:
-    """Add a student; `studentUuid` is generated when absent."""
+def create_student(conn, body: dict) -> Response:
+    """Add a student; `studentUuid` is generated when absent. Answers 201 with the new row's Location."""
     student = {column: None for column in UPDATABLE_COLUMNS} | body
     with conn.cursor() as cur:
         cur.execute(INSERT_STUDENT, student)
-        return cur.fetchone()
+        row = cur.fetchone()
+    return Response(row, status=201, headers={"Location": f"/students/{row['student_id']}"})
 
 
-@router.rest("PUT", "/students/{studentId}", body=STUDENT_CHANGES, response=STUDENT)
+@router.rest("PUT", "/students/{studentId}", body=STUDENT_CHANGES, response=STUDENT, groups=STAFF)
 @router.direct("update_student")
 @transaction
 def update_student(conn, student_id: int, body: dict) -> dict:
@@ -146,17 +166,17 @@ def update_student(conn, student_id: int, body: dict) -> dict:
     return row
 
 
-@router.graphql("Mutation", "saveStudent", body=STUDENT_CHANGES)
+@router.graphql("Mutation", "saveStudent", body=STUDENT_CHANGES, groups=STAFF)
 @router.direct("save_student")
 @transaction
 def save_student(conn, body: dict, student_id: int | None = None) -> dict:
     """Create a student, or update one when `studentId` is given (GraphQL's single write field)."""
     if student_id is None:
-        return create_student(body=validate(body, NEW_STUDENT))
+        return create_student(body=validate(body, NEW_STUDENT)).body
     return update_student(student_id=student_id, body=body)
 
 
-@router.rest("DELETE", "/students/{studentId}", response=STUDENT)
+@router.rest("DELETE", "/students/{studentId}", response=STUDENT, groups=ADMIN)
 @router.graphql("Mutation", "deleteStudent")
 @router.direct("delete_student")
 @transaction

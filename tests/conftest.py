@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -12,6 +13,11 @@ import pytest
 
 from local.database import apply_migrations, apply_seed
 from local.embedded_pg import EmbeddedPostgres, free_port
+
+# The suite runs with the template's own settings (cdk.json: auth=cognito for the servers it starts; the
+# in-process runtime sees no AUTH, as a function deployed without the stack), not with the shell's.
+for _name in ("AUTH", "API_KEYS", "PUBLIC_API", "COGNITO_USER_POOL_ARN", "JWT_ISSUER", "JWT_AUDIENCE"):
+    os.environ.pop(_name, None)
 
 _RUNTIME_VARIABLES = (
     "DATABASE_URL",

@@ -22,6 +22,8 @@ _EXPORTS = {
     "ApiError": "lambdakit.errors",
     "BadRequest": "lambdakit.errors",
     "NotFound": "lambdakit.errors",
+    "Unauthorized": "lambdakit.errors",
+    "Forbidden": "lambdakit.errors",
     "Conflict": "lambdakit.errors",
     "ServiceUnavailable": "lambdakit.errors",
     "DEFAULT_LIMIT": "lambdakit.pagination",
@@ -31,13 +33,21 @@ _EXPORTS = {
 }
 __all__ = [  # noqa: RUF022 - the order of _EXPORTS
     "Router", "transaction", "Request", "Caller", "Response", "redirect", "validate", "ApiError",
-    "BadRequest", "NotFound", "Conflict", "ServiceUnavailable", "DEFAULT_LIMIT", "PAGE_PARAMS",
-    "encode_cursor", "decode_cursor",
+    "BadRequest", "NotFound", "Unauthorized", "Forbidden", "Conflict", "ServiceUnavailable", "DEFAULT_LIMIT",
+    "PAGE_PARAMS", "encode_cursor", "decode_cursor",
 ]  # fmt: skip
 
 if TYPE_CHECKING:
     from db_utils import transaction
-    from lambdakit.errors import ApiError, BadRequest, Conflict, NotFound, ServiceUnavailable
+    from lambdakit.errors import (
+        ApiError,
+        BadRequest,
+        Conflict,
+        Forbidden,
+        NotFound,
+        ServiceUnavailable,
+        Unauthorized,
+    )
     from lambdakit.pagination import DEFAULT_LIMIT, PAGE_PARAMS, decode_cursor, encode_cursor
     from lambdakit.request import Caller, Request
     from lambdakit.response import Response, redirect

@@ -19,6 +19,18 @@ class BadRequest(ApiError):
     status = 400
 
 
+class Unauthorized(ApiError):
+    """The route needs a signed-in caller and nobody was identified."""
+
+    status = 401
+
+
+class Forbidden(ApiError):
+    """The caller is known but lacks a group or scope the route requires."""
+
+    status = 403
+
+
 class NotFound(ApiError):
     """The route or the row does not exist."""
 

@@ -11,6 +11,7 @@ the subset API Gateway's models accept. Standard library only: synth imports it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from lambdakit.routemodel import GREEDY, RestRoute, RouteTable, camel_case
@@ -37,6 +38,38 @@ _ERRORS = {
     503: "database unavailable, try again shortly",
     504: "database statement timed out",
 }
+_AUTH_ERRORS = {
+    401: "no valid credentials (token missing, expired or forged; no signature)",
+    403: "signed in, but without a group or scope this route requires",
+}
+# Headers a browser may send cross-origin: the body's type and every kind of credential the API accepts.
+CORS_ALLOW_HEADERS = "Content-Type,Authorization,X-Amz-Date,X-Amz-Security-Token,X-Amz-Content-Sha256,X-Api-Key"
+CORS_ALLOW_METHODS = "GET,POST,PUT,PATCH,DELETE,OPTIONS"
+
+
+@dataclass(frozen=True)
+class Access:
+    """The stack's authorization as the documents need it: the default mode and what each mode points at.
+
+    `default` is "none", "iam", "cognito" or "jwt" (a route may say "none" or "iam" instead);
+    `user_pool_arns` for a REST API's Cognito authorizer; `issuer` and `audience` for an HTTP API's
+    JWT authorizer (Cognito's issuer URL when the mode is "cognito"); `api_keys` adds a required API key.
+    """
+
+    default: str = "none"
+    user_pool_arns: tuple[str, ...] = ()
+    issuer: str | None = None
+    audience: tuple[str, ...] = ()
+    api_keys: bool = False
+
+    def mode(self, route: RestRoute | None) -> str:
+        """How callers of `route` authenticate (the catch-alls, `None`, follow the default)."""
+        return route.spec.access(self.default) if route is not None else self.default
+
+
+NO_AUTH = Access()
+
+
 # What API Gateway's models (JSON Schema draft 4, a subset) accept; anything else is left out there.
 _GATEWAY_KEYWORDS = frozenset(
     {
@@ -63,9 +96,12 @@ _GATEWAY_KEYWORDS = frozenset(
 
 
 # -- the profiles ------------------------------------------------------------------------------------
-def client_document(table: RouteTable, *, title: str = "API", version: str = "1.0") -> dict[str, Any]:
+def client_document(
+    table: RouteTable, *, title: str = "API", version: str = "1.0", access: Access = NO_AUTH
+) -> dict[str, Any]:
     """OpenAPI 3.1 for clients: what `/openapi.json` serves and `make openapi` writes."""
     paths: dict[str, dict[str, Any]] = {}
+    schemes: dict[str, Any] = {}
     for route, operation_id in _operation_ids(table.rest):
         operation = {
             "operationId": operation_id,
@@ -73,16 +109,22 @@ def client_document(table: RouteTable, *, title: str = "API", version: str = "1.
             **_inputs(route, client=True),
             "responses": {
                 str(route.status): _success(route, _client_schema),
-                **_error_responses(route),
+                **_error_responses(route, access.mode(route)),
             },
         }
+        security = _client_security(route, access, schemes)
+        if security:
+            operation["security"] = security
         # OpenAPI has no greedy parameter: `{path+}` is documented as `{path}`, its slashes percent-encoded.
         paths.setdefault(route.path.text.replace("+}", "}"), {})[route.method.lower()] = operation
+    components: dict[str, Any] = {"schemas": {"Error": ERROR_SCHEMA}}
+    if schemes:
+        components["securitySchemes"] = schemes
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version},
         "paths": {path: paths[path] for path in sorted(paths)},
-        "components": {"schemas": {"Error": ERROR_SCHEMA}},
+        "components": components,
     }
 
 
@@ -93,12 +135,15 @@ def gateway_document(
     integration_uri: str,
     flavor: str = "rest",
     cors_origins: Sequence[str] = (),
+    access: Access = NO_AUTH,
 ) -> dict[str, Any]:
     """OpenAPI 3.0.1 that API Gateway is defined from; `flavor` is "rest" (v1) or "http" (v2).
 
     An HTTP API has no models and the stack fails its import on any warning, so its profile carries
-    no schemas; `/openapi.json` remains the full contract for both.
+    no schemas; `/openapi.json` remains the full contract for both. Every operation but the public
+    ones carries its authorizer, the catch-alls included (an unknown path needs credentials too).
     """
+    schemes: dict[str, Any] = {}
     integration: dict[str, Any] = {"type": "aws_proxy", "httpMethod": "POST", "uri": integration_uri}
     if flavor == "http":
         integration["payloadFormatVersion"] = "2.0"
@@ -115,31 +160,40 @@ def gateway_document(
                 operation["requestBody"] = inputs["requestBody"]
             responses = {str(route.status): _success(route, _gateway_schema), **responses}
         operation["responses"] = responses
+        _secure(operation, _gateway_security(route, access, flavor, schemes))
         operation["x-amazon-apigateway-integration"] = integration
         paths.setdefault(route.path.text, {})[route.method.lower()] = operation
     fallback = {"/"} | set(paths) | {prefix for path in list(paths) for prefix in _prefixes(path)}
     if not any(path.startswith("/{") for path in paths):
         fallback.add(CATCH_ALL)
     for path in sorted(fallback):
-        paths.setdefault(path, {})[ANY] = {
+        catch_all = {
             "parameters": _path_parameters(path),
             "responses": {"default": {"description": "404/405 JSON from the function"}},
             "x-amazon-apigateway-integration": integration,
         }
+        paths.setdefault(path, {})[ANY] = _secure(catch_all, _gateway_security(None, access, flavor, schemes))
     document: dict[str, Any] = {
         "openapi": "3.0.1",
         "info": {"title": title, "version": "1.0"},
         "paths": {path: paths[path] for path in sorted(paths)},
     }
+    if schemes:
+        document["components"] = {"securitySchemes": schemes}
     if flavor == "http":
         if cors_origins:
             document["x-amazon-apigateway-cors"] = {
                 "allowOrigins": list(cors_origins),
                 "allowMethods": ["*"],
-                "allowHeaders": ["content-type", "authorization"],
+                "allowHeaders": [name.lower() for name in CORS_ALLOW_HEADERS.split(",")],
                 "maxAge": 600,
             }
         return document
+    # Any content type may travel as binary: the function reads base64 request bodies and sends
+    # bytes base64 (`isBase64Encoded`), which API Gateway turns back into bytes for the client.
+    document["x-amazon-apigateway-binary-media-types"] = ["*/*"]
+    if access.api_keys:
+        document["x-amazon-apigateway-api-key-source"] = "HEADER"
     # Errors API Gateway raises itself (throttling, oversized body) get the function's JSON shape.
     headers = {}
     if cors_origins:
@@ -229,14 +283,91 @@ def _success(route: RestRoute, shape: Any) -> dict[str, Any]:
     return answer
 
 
-def _error_responses(route: RestRoute) -> dict[str, Any]:
+def _error_responses(route: RestRoute, mode: str = "none") -> dict[str, Any]:
     codes = [400, 404, 405, 500, 503, 504]
     if route.method != "GET":
         codes.append(409)
     if route.spec.parameter("body") is not None:
         codes += [413, 415]
+    if mode != "none" or route.spec.restricted:
+        codes += [401, 403]
     ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-    return {str(code): {"description": _ERRORS[code], **ref} for code in sorted(codes)}
+    described = {**_ERRORS, **_AUTH_ERRORS}
+    return {str(code): {"description": described[code], **ref} for code in sorted(codes)}
+
+
+# -- security ----------------------------------------------------------------------------------------
+def _secure(operation: dict[str, Any], security: list[dict[str, list[str]]]) -> dict[str, Any]:
+    if security:
+        operation["security"] = security
+    return operation
+
+
+def _gateway_security(
+    route: RestRoute | None, access: Access, flavor: str, schemes: dict[str, Any]
+) -> list[dict[str, list[str]]]:
+    """The operation's `security`, adding the schemes it names to `schemes` (API Gateway's extensions)."""
+    mode = access.mode(route)
+    if mode == "none":
+        return []
+    scopes = list(route.spec.scopes) if route is not None else []
+    if mode == "iam":
+        name, scheme = "sigv4", {"x-amazon-apigateway-authtype": "awsSigv4"}
+        scopes = []  # IAM has no scopes: the function refuses such a route (routemodel forbids it)
+    elif flavor == "http":
+        name = "jwt"
+        scheme = {
+            "type": "oauth2",
+            "x-amazon-apigateway-authorizer": {
+                "type": "jwt",
+                "jwtConfiguration": {"issuer": access.issuer, "audience": list(access.audience)},
+                "identitySource": "$request.header.Authorization",
+            },
+        }
+    else:
+        name = "cognito"
+        scheme = {
+            "x-amazon-apigateway-authtype": "cognito_user_pools",
+            "x-amazon-apigateway-authorizer": {
+                "type": "cognito_user_pools",
+                "providerARNs": list(access.user_pool_arns),
+            },
+        }
+    schemes.setdefault(name, {"type": "apiKey", "name": "Authorization", "in": "header", **scheme})
+    requirement = {name: scopes}
+    if access.api_keys and flavor == "rest":
+        schemes.setdefault("api_key", {"type": "apiKey", "name": "x-api-key", "in": "header"})
+        requirement["api_key"] = []
+    return [requirement]
+
+
+def _client_security(route: RestRoute, access: Access, schemes: dict[str, Any]) -> list[dict[str, list[str]]]:
+    """The operation's `security` for clients (Swagger UI's Authorize button), adding the schemes it names."""
+    mode = access.mode(route)
+    if mode == "none":
+        return []
+    if mode == "iam":
+        name = "sigv4"
+        scheme = {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "AWS Signature Version 4 (execute-api): sign each request with your AWS credentials",
+        }
+    else:
+        name = "bearer"
+        scheme = {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "a Cognito (or OpenID Connect) token; locally: python run_local.py token --user alice",
+        }
+    schemes.setdefault(name, scheme)
+    requirement = {name: [] if mode == "iam" else list(route.spec.scopes)}
+    if access.api_keys:
+        schemes.setdefault("apiKey", {"type": "apiKey", "in": "header", "name": "x-api-key"})
+        requirement["apiKey"] = []
+    return [requirement]
 
 
 def camel_schema(schema: Any) -> Any:
@@ -319,8 +450,8 @@ def _cors_preflight(path: str, origin: str) -> dict[str, Any]:
     """A mock OPTIONS answer: browsers' preflight never needs to wake the function."""
     allow = {
         "method.response.header.Access-Control-Allow-Origin": f"'{origin}'",
-        "method.response.header.Access-Control-Allow-Methods": "'GET,POST,PUT,PATCH,DELETE,OPTIONS'",
-        "method.response.header.Access-Control-Allow-Headers": "'Content-Type,Authorization'",
+        "method.response.header.Access-Control-Allow-Methods": f"'{CORS_ALLOW_METHODS}'",
+        "method.response.header.Access-Control-Allow-Headers": f"'{CORS_ALLOW_HEADERS}'",
     }
     return {
         "parameters": _path_parameters(path),

@@ -141,9 +141,11 @@ def rest_caller(event: dict, http_api: bool) -> Caller:
         if isinstance(authorizer.get("iam"), dict):
             return Caller(kind="iam", principal=authorizer["iam"].get("userArn"))
         return ANONYMOUS
-    if isinstance(authorizer.get("claims"), dict):
-        return _from_claims("cognito", authorizer["claims"])
     identity = ctx.get("identity") if isinstance(ctx.get("identity"), dict) else {}
+    if isinstance(authorizer.get("claims"), dict):
+        # A Cognito authorizer gives every claim as a string, groups as "a,b" (or "[a b]").
+        caller = _from_claims("cognito", authorizer["claims"])
+        return Caller(**{**caller.__dict__, "api_key_id": identity.get("apiKeyId")})
     if identity.get("userArn"):
         return Caller(kind="iam", principal=identity["userArn"], api_key_id=identity.get("apiKeyId"))
     if identity.get("apiKeyId"):

@@ -13,11 +13,12 @@ class Response:
 
     `body` is data (sent as JSON, camelCased like any answer), `str` (text) or `bytes` (binary, sent
     base64 to API Gateway); `content_type` defaults to JSON, text/plain or application/octet-stream
-    accordingly. `cookies` are whole `Set-Cookie` values. GraphQL and direct invokes get `body` alone.
+    accordingly. `status` defaults to the route's (`status=` on the decorator, else 200). `cookies` are
+    whole `Set-Cookie` values. GraphQL and direct invokes get `body` alone.
     """
 
     body: Any = None
-    status: int = 200
+    status: int | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     cookies: Sequence[str] = ()
     content_type: str | None = None

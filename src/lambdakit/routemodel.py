@@ -35,6 +35,10 @@ TYPE_SCHEMAS: dict[str, dict[str, Any]] = {
 }
 # Parameters the router fills itself (issue 10's caller and request); never an API input.
 INJECTED_TYPES = frozenset({"caller", "request"})
+# What a route may say about who calls it (`auth=`): public, or SigV4 only; omitted, the stack's `auth` applies.
+ROUTE_AUTH = ("none", "iam")
+# The stack's `auth` settings: the default of every route the API serves.
+AUTH_MODES = ("none", "iam", "cognito", "jwt")
 _TYPE_NAMES = {
     "int": "int",
     "float": "float",
@@ -210,7 +214,8 @@ class Spec:
 
     `body` and `response` are JSON Schemas written with the Python (snake_case) names; `params` adds
     constraints to a parameter's schema by Python name (`{"limit": {"minimum": 1}}`). The runtime
-    enforces `body` and `params`; the documents show all three.
+    enforces `body` and `params`; the documents show all three. `auth` overrides the stack's default
+    ("none": public, "iam": SigV4 only); `groups` and `scopes` are what a caller needs, any one of each.
     """
 
     parameters: tuple[Param, ...] = ()
@@ -219,10 +224,29 @@ class Spec:
     response: Mapping[str, Any] | None = None
     params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     summary: str = ""
+    auth: str | None = None
+    groups: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Written as lists on the decorator; tuples here, so runtime and scanner records compare equal.
+        for name in ("groups", "scopes"):
+            value = getattr(self, name)
+            if isinstance(value, (list, tuple)):
+                object.__setattr__(self, name, tuple(value))
 
     def parameter(self, name: str) -> Param | None:
         """The parameter of that Python name, if the function takes it."""
         return next((p for p in self.parameters if p.name == name), None)
+
+    def access(self, default: str) -> str:
+        """How a caller must authenticate for this route, given the stack's default mode."""
+        return self.auth or default
+
+    @property
+    def restricted(self) -> bool:
+        """Whether the route names groups or scopes a caller must hold."""
+        return bool(self.groups or self.scopes)
 
 
 @dataclass(frozen=True)
@@ -348,6 +372,22 @@ def _check_spec(spec: Spec, function: str) -> None:
             raise RouteError(f"{what}= on {function}() must be a JSON Schema (a dict)")
     if spec.body is not None and spec.parameter("body") is None:
         raise RouteError(f"body= on {function}(): the function has no parameter body")
+    _check_access(spec, function)
+
+
+def _check_access(spec: Spec, function: str) -> None:
+    if spec.auth is not None and spec.auth not in ROUTE_AUTH:
+        raise RouteError(
+            f"auth={spec.auth!r} on {function}(): use 'none' (public) or 'iam' (SigV4), or leave it out for the"
+            " stack's default"
+        )
+    for name in ("groups", "scopes"):
+        values = getattr(spec, name)
+        if not isinstance(values, tuple) or not all(isinstance(v, str) and v and v.strip() == v for v in values):
+            raise RouteError(f"{name}= on {function}() must be a list of names, like {name}=['staff']")
+    if spec.restricted and spec.auth is not None:
+        kind = "public" if spec.auth == "none" else "signed with IAM, which carries no groups or scopes"
+        raise RouteError(f"{function}() names groups or scopes but auth={spec.auth!r} makes it {kind}")
 
 
 # -- tables ------------------------------------------------------------------------------------------

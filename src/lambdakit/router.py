@@ -16,7 +16,7 @@ import binascii
 import inspect
 import re
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from aws_lambda_powertools import Logger
 
 from lambdakit import observability
 from lambdakit import request as requests
+from lambdakit.authorization import authorize
 from lambdakit.binding import Binding, spec_of
 from lambdakit.errors import (
     ApiError,
@@ -57,7 +58,7 @@ MAX_BODY_BYTES = 6 * 1024 * 1024
 _JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+\+)?json\s*(?:;.*)?$", re.IGNORECASE)
 _JSON_HEADERS = {"Content-Type": "application/json"}
 _UNRECOGNISED = "unrecognised event: expected API Gateway, AppSync or {route, args}"
-_DECLARED = ("body", "response", "params", "summary")
+_DECLARED = ("body", "response", "params", "summary", "auth", "groups", "scopes")
 _MARK = "__lambdakit_endpoint__"
 
 logger = Logger()
@@ -102,9 +103,11 @@ class Endpoint:
         for key, value in declared.items():
             if value is None:
                 continue
-            if key in self.declared and self.declared[key] != value:
+            # groups=[...]: compared and stored as the route model stores them
+            stored = tuple(value) if isinstance(value, list) else value
+            if key in self.declared and self.declared[key] != stored:
                 raise RouteError(f"{self.where}: {key}= is declared twice on {self.name}() with different values")
-            self.declared[key] = value
+            self.declared[key] = stored
         self._build()
 
     def retarget(self, wrapper: Callable[..., Any]) -> None:
@@ -119,12 +122,12 @@ class Endpoint:
         self.spec = spec_of(self.target, **{k: v for k, v in self.declared.items() if k in _DECLARED})
         self.binding = Binding(self.spec)
 
-    def call(self, inputs: dict[str, Any], event: Any = None, context: Any = None, source: str = "direct") -> Any:
+    def call(self, inputs: dict[str, Any], injected: Callable[[str], Any] | None = None) -> Any:
         """Call the route function with its inputs bound to its parameters (and caller/request when declared)."""
         kwargs = self.binding.bind(inputs)
-        if self.binding.injected:
+        if self.binding.injected and injected is not None:
             for param in self.binding.injected:
-                kwargs[param.name] = _injected(param.type, event, context, source)
+                kwargs[param.name] = injected(param.type)
         return self.target(**kwargs)
 
 
@@ -190,7 +193,12 @@ def _success_response(result: Any, status: int, http_api: bool) -> dict[str, Any
     if content_type and not any(name.lower() == "content-type" for name in headers):
         headers["Content-Type"] = content_type
     return _proxy_response(
-        result.status, body or "", headers, http_api, cookies=tuple(result.cookies), is_base64=is_base64
+        status if result.status is None else result.status,
+        body or "",
+        headers,
+        http_api,
+        cookies=tuple(result.cookies),
+        is_base64=is_base64,
     )
 
 
@@ -278,14 +286,20 @@ class Router:
         response: Mapping[str, Any] | None = None,
         params: Mapping[str, Mapping[str, Any]] | None = None,
         summary: str | None = None,
+        auth: str | None = None,
+        groups: Sequence[str] | None = None,
+        scopes: Sequence[str] | None = None,
     ) -> Callable[[Callable], Callable]:
         """Serve `fn` for an API Gateway method and path (`/students/{studentId}`, `/files/{path+}`).
 
         `status` is the success code; `body` and `response` are JSON Schemas (Python names) of the
         request body and the answer; `params` adds constraints to parameters (`{"limit": {"maximum": 100}}`).
+        `auth` overrides the stack's default ("none": public, "iam": SigV4 only); a caller needs one
+        of `groups` and one of `scopes` when given (the function checks them too: 401/403).
         """
         check_rest(method, path, status)  # a malformed route fails here, at import
         declared = {"body": body, "response": response, "params": params, "summary": summary}
+        declared |= {"auth": auth, "groups": groups, "scopes": scopes}
         return self._register("rest", (method, path), {"status": status}, declared)
 
     def graphql(
@@ -295,15 +309,29 @@ class Router:
         *,
         body: Mapping[str, Any] | None = None,
         response: Mapping[str, Any] | None = None,
+        auth: str | None = None,
+        groups: Sequence[str] | None = None,
+        scopes: Sequence[str] | None = None,
     ) -> Callable[[Callable], Callable]:
-        """Serve `fn` as the AppSync Lambda resolver of `type_name.field_name`."""
+        """Serve `fn` as the AppSync Lambda resolver of `type_name.field_name` (`auth`, `groups`, `scopes`: as REST)."""
         check_graphql(type_name, field_name)
-        return self._register("graphql", (type_name, field_name), {}, {"body": body, "response": response})
+        declared = {"body": body, "response": response, "auth": auth, "groups": groups, "scopes": scopes}
+        return self._register("graphql", (type_name, field_name), {}, declared)
 
-    def direct(self, name: str, *, body: Mapping[str, Any] | None = None) -> Callable[[Callable], Callable]:
-        """Serve `fn` for direct invokes `{"route": name, "args": {...}}` (never exposed through an API)."""
+    def direct(
+        self,
+        name: str,
+        *,
+        body: Mapping[str, Any] | None = None,
+        groups: Sequence[str] | None = None,
+        scopes: Sequence[str] | None = None,
+    ) -> Callable[[Callable], Callable]:
+        """Serve `fn` for direct invokes `{"route": name, "args": {...}}` (never exposed through an API).
+
+        Invoking needs `lambda:InvokeFunction`; `groups`/`scopes` are checked against the `caller` the invoker passes.
+        """
         check_direct(name)
-        return self._register("direct", (name,), {}, {"body": body})
+        return self._register("direct", (name,), {}, {"body": body, "groups": groups, "scopes": scopes})
 
     def _register(
         self, kind: str, args: tuple, options: dict[str, Any], declared: dict[str, Any]
@@ -397,9 +425,13 @@ class Router:
             method, path, route, path_parameters = self._resolve(event, http_api)
             where = f"{method} {path}"
             endpoint = self._endpoints[("rest", route.key)]
-            inputs = self._rest_inputs(event, endpoint, path_parameters, http_api)
-            result = endpoint.call(inputs, event, context, "http" if http_api else "rest")
-            return _success_response(result, route.status, http_api)
+            injected = _injector(event, context, "http" if http_api else "rest")
+            authorize(endpoint.spec, "rest", injected)  # before the body is read, as the gateway would
+            result = endpoint.call(self._rest_inputs(event, endpoint, path_parameters, http_api), injected)
+            response = _success_response(result, route.status, http_api)
+            if method == "HEAD" and route.method == "GET":
+                response.update(body="", isBase64Encoded=False)  # the GET's status and headers, no body
+            return response
         except Exception as exc:
             return _error_response(_failure(exc, where), http_api)
 
@@ -428,6 +460,9 @@ class Router:
             if route is not None and (isinstance(parameters, dict) or not route.path.parameters):
                 return method, path, route, parameters or {}
         found = self._table.match(method, path, ignore_trailing_slash=not http_api)  # type: ignore[union-attr]
+        if found.route is None and method == "HEAD":
+            # HEAD on a path with a GET is that GET without its body (API Gateway sends it through ANY).
+            found = self._table.match("GET", path, ignore_trailing_slash=not http_api)  # type: ignore[union-attr]
         if found.route is None:
             if found.allowed:
                 raise MethodNotAllowed(f"method {method} not allowed on {path}", list(found.allowed))
@@ -472,7 +507,9 @@ class Router:
     def _graphql_endpoint(self, endpoint: Endpoint) -> Callable[..., Any]:
         def resolve(**arguments: Any) -> Any:
             try:
-                result = endpoint.call(snakify(arguments), self._appsync.current_event.raw_event, None, "graphql")
+                injected = _injector(self._appsync.current_event.raw_event, None, "graphql")
+                authorize(endpoint.spec, "graphql", injected)
+                result = endpoint.call(snakify(arguments), injected)
                 return to_plain(result.body if isinstance(result, Response) else result)
             except Exception as exc:
                 # A fresh exception: AppSync shows its type and message, and nothing else travels with it.
@@ -494,7 +531,9 @@ class Router:
                 args = {}
             if not isinstance(args, dict):
                 raise BadRequest("args: must be an object")
-            result = endpoint.call(snakify(args), event, context, "direct")
+            injected = _injector(event, context, "direct")
+            authorize(endpoint.spec, "direct", injected)
+            result = endpoint.call(snakify(args), injected)
             return {"data": to_plain(result.body if isinstance(result, Response) else result)}
         except Exception as exc:
             failure = _failure(exc, f"direct {name}")
@@ -510,6 +549,18 @@ def _record(
     if kind == "graphql":
         return graphql_route(*args, endpoint.name, **common)
     return direct_route(*args, endpoint.name, **common)
+
+
+def _injector(event: dict, context: Any, source: str) -> Callable[[str], Any]:
+    """Builds the Caller or Request of this event when first asked for (by the check or the function), once."""
+    built: dict[str, Any] = {}
+
+    def injected(kind: str) -> Any:
+        if kind not in built:
+            built[kind] = _injected(kind, event, context, source)
+        return built[kind]
+
+    return injected
 
 
 def _injected(kind: str, event: dict, context: Any, source: str) -> Any:

@@ -8,11 +8,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-import requests
 
 import lambda_function
 from local.events import appsync_event, http_response, rest_v1_event
 from tests.faults.harness import LocalServer
+from tests.identities import as_user, signed_in_session
+
+# Signed in as a user in every group, over HTTP and through the handler: the inputs are what is tested.
+http = signed_in_session()
 
 JSON = "application/json"
 
@@ -260,14 +263,14 @@ def server(pg, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def test_bad_input_over_http_is_a_4xx_with_a_message(bad, server):
     headers = {"Content-Type": bad.content_type} if bad.content_type else {}
     url = f"{server}{bad.path}" + (f"?{bad.query}" if bad.query else "")
-    response = requests.request(bad.method, url, data=bad.body or None, headers=headers, timeout=30)
+    response = http.request(bad.method, url, data=bad.body or None, headers=headers, timeout=30)
     check(bad, response.status_code, response.content, response.headers.get("content-type", ""))
 
 
 @pytest.mark.parametrize("bad", BAD_INPUTS, ids=IDS)
 def test_bad_input_through_the_handler_is_a_4xx_with_a_message(bad, lambda_env):
     headers = [("Content-Type", bad.content_type)] if bad.content_type else []
-    response = lambda_function.handler(rest_v1_event(bad.method, bad.path, bad.query, headers, bad.body), None)
+    response = lambda_function.handler(as_user(rest_v1_event(bad.method, bad.path, bad.query, headers, bad.body)), None)
     status, headers_out, body = http_response(response)
     check(bad, status, body, dict((k.lower(), v) for k, v in headers_out).get("content-type", ""))
 
@@ -285,7 +288,7 @@ def test_bad_input_through_the_handler_is_a_4xx_with_a_message(bad, lambda_env):
 def test_unknown_graphql_fields_and_arguments_are_client_errors(field, arguments, error, message, lambda_env):
     type_name, field_name = field.split(".")
     with pytest.raises(Exception) as raised:
-        lambda_function.handler(appsync_event(type_name, field_name, arguments), None)
+        lambda_function.handler(as_user(appsync_event(type_name, field_name, arguments)), None)
     assert type(raised.value).__name__ == error and raised.value.status < 500
     assert str(raised.value).startswith(message)
 
@@ -302,7 +305,7 @@ def test_unknown_graphql_fields_and_arguments_are_client_errors(field, arguments
     ],
 )
 def test_direct_invokes_with_missing_or_unknown_route_are_client_errors(event, status, message, lambda_env):
-    answer = lambda_function.handler(event, None)
+    answer = lambda_function.handler(as_user(event), None)
     assert answer["error"]["status"] == status
     assert answer["error"]["message"].startswith(message)
 
@@ -310,15 +313,15 @@ def test_direct_invokes_with_missing_or_unknown_route_are_client_errors(event, s
 @pytest.mark.slow
 def test_sql_injection_text_is_stored_literally_over_http(server, admin):
     evil = {"firstName": "x'); DELETE FROM students; --", "lastName": '"; DROP TABLE students CASCADE; --'}
-    created = requests.post(f"{server}/students", json=evil, timeout=10)
+    created = http.post(f"{server}/students", json=evil, timeout=10)
     assert created.status_code == 201
     student = created.json()
     try:
         assert {k: student[k] for k in evil} == evil
-        fetched = requests.get(f"{server}/students/{student['studentId']}", timeout=10).json()
+        fetched = http.get(f"{server}/students/{student['studentId']}", timeout=10).json()
         assert {k: fetched[k] for k in evil} == evil
         with admin.cursor() as cur:
             cur.execute("SELECT count(*) FROM students")
             assert cur.fetchone()[0] >= 5  # the seed is still there
     finally:
-        requests.delete(f"{server}/students/{student['studentId']}", timeout=10)
+        http.delete(f"{server}/students/{student['studentId']}", timeout=10)

@@ -14,11 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
 import lambda_function
 from local.events import appsync_event, http_response, http_v2_event, rest_v1_event
 from tests.faults.harness import LocalServer
+from tests.identities import as_user, signed_in_session
+
+# Signed in as a user in every group: what is tested is the input, not who sends it.
+http = signed_in_session()
 
 MB = 1024 * 1024
 
@@ -47,7 +50,7 @@ def worker(pg, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer
         {"httpMethod": "GET", "path": None},
         {"httpMethod": None, "path": "/students"},
         {"httpMethod": "GET", "path": "/students", "queryStringParameters": ["limit"]},
-        {"httpMethod": "POST", "path": "/students", "body": {"firstName": "not text"}},
+        {"httpMethod": "GET", "path": "/students", "body": {"firstName": "not text"}},
         {"version": "2.0", "requestContext": {"http": {"method": "GET"}, "stage": "$default"}},  # v2 without rawPath
         {"version": "2.0", "rawPath": "/students", "requestContext": {"stage": "$default"}},
         {"version": "2.0", "rawPath": "/students", "requestContext": "nonsense"},
@@ -98,9 +101,7 @@ def test_http_api_paths_with_and_without_the_stage_prefix(raw_path, stage, statu
 def test_a_body_under_6_mb_whose_event_is_over_it_is_refused_locally_as_lambda_would(worker):
     body = json.dumps({"firstName": "\\" * 2_500_000, "lastName": "x"})  # 5 MB; each \ doubles again in the event
     assert len(body) < 6 * MB
-    response = requests.post(
-        f"{worker.base}/students", data=body, headers={"Content-Type": "application/json"}, timeout=60
-    )
+    response = http.post(f"{worker.base}/students", data=body, headers={"Content-Type": "application/json"}, timeout=60)
     assert response.status_code == 413
     assert response.json()["message"].startswith("request too large: its Lambda event is")
 
@@ -108,9 +109,7 @@ def test_a_body_under_6_mb_whose_event_is_over_it_is_refused_locally_as_lambda_w
 @pytest.mark.slow
 def test_a_body_just_under_the_limit_reaches_the_function(worker):
     body = json.dumps({"firstName": "x" * (6 * MB - 100_000), "lastName": "x"})
-    response = requests.post(
-        f"{worker.base}/students", data=body, headers={"Content-Type": "application/json"}, timeout=60
-    )
+    response = http.post(f"{worker.base}/students", data=body, headers={"Content-Type": "application/json"}, timeout=60)
     assert response.status_code == 400 and response.json()["message"].startswith("firstName: must be at most")
 
 
@@ -126,9 +125,7 @@ def test_a_body_just_under_the_limit_reaches_the_function(worker):
     ids=["nested body", "nested variables", "too many values"],
 )
 def test_a_hostile_graphql_body_is_a_4xx_json_answer_not_a_500(body, worker):
-    response = requests.post(
-        f"{worker.base}/graphql", data=body, headers={"Content-Type": "application/json"}, timeout=60
-    )
+    response = http.post(f"{worker.base}/graphql", data=body, headers={"Content-Type": "application/json"}, timeout=60)
     assert response.status_code in (400, 413)
     assert response.json()["errors"][0]["message"].startswith("request: ")
 
@@ -138,7 +135,7 @@ def test_graphql_arguments_nested_past_the_budget_are_refused_through_the_handle
     for _ in range(100):
         nested = {"inner": nested}
     with pytest.raises(Exception, match="nested more than 64 levels"):
-        lambda_function.handler(appsync_event("Mutation", "saveStudent", {"body": nested}), None)
+        lambda_function.handler(as_user(appsync_event("Mutation", "saveStudent", {"body": nested})), None)
 
 
 # -- memory -------------------------------------------------------------------------------------------
@@ -150,15 +147,13 @@ def _unique_keys_body(start: int, count: int) -> bytes:
 def test_bodies_with_unique_keys_leave_a_warm_worker_where_it_started(worker):
     url = f"{worker.base}/students"
     headers = {"Content-Type": "application/json"}
-    requests.get(f"{url}?limit=1", timeout=30)  # the cold start is behind us
+    http.get(f"{url}?limit=1", timeout=30)  # the cold start is behind us
     for n in range(2):  # and the allocator has seen bodies of this size once
-        requests.post(url, data=_unique_keys_body(10_000_000 * n, 90_000), headers=headers, timeout=60)
+        http.post(url, data=_unique_keys_body(10_000_000 * n, 90_000), headers=headers, timeout=60)
     before = _rss_mb(worker._process.pid)
     for n in range(20):
-        over = requests.post(url, data=_unique_keys_body(1_000_000 * n, 250_000), headers=headers, timeout=60)
-        under = requests.post(
-            url, data=_unique_keys_body(50_000_000 + 100_000 * n, 90_000), headers=headers, timeout=60
-        )
+        over = http.post(url, data=_unique_keys_body(1_000_000 * n, 250_000), headers=headers, timeout=60)
+        under = http.post(url, data=_unique_keys_body(50_000_000 + 100_000 * n, 90_000), headers=headers, timeout=60)
         assert over.status_code == 413 and under.status_code == 400  # refused before, and after, parsing
     grown = _rss_mb(worker._process.pid) - before
     print(f"worker RSS before {before:.1f} MB, after 40 bodies of 1.8 to 5 MB with unique keys: +{grown:.1f} MB")
@@ -170,7 +165,7 @@ def test_the_largest_accepted_body_peaks_well_under_a_256_mb_function(lambda_env
     items = ",".join(['"' + "x" * 50 + '"'] * 99_990)
     body = '{"firstName": "A", "lastName": "B", "tags": [' + items + "]}"
     assert 5 * MB < len(body) < 6 * MB
-    event = rest_v1_event("POST", "/students", "", [("Content-Type", "application/json")], body.encode())
+    event = as_user(rest_v1_event("POST", "/students", "", [("Content-Type", "application/json")], body.encode()))
     tracemalloc.start()
     try:
         response = lambda_function.handler(event, None)
@@ -192,15 +187,15 @@ def test_the_local_server_ends_an_invocation_at_the_function_timeout_as_lambda_d
         "LOCAL_RESET_ON_TIMEOUT": "1",
     }
     with LocalServer(env, workers=2, module="tests.faults.fault_routes", log=tmp_path / "server.log") as server:
-        first = requests.get(f"{server.base}/ping", timeout=30).json()["worker"]
+        first = http.get(f"{server.base}/ping", timeout=30).json()["worker"]
         started = time.monotonic()
-        response = requests.get(f"{server.base}/busy", params={"seconds": 5}, timeout=30)
+        response = http.get(f"{server.base}/busy", params={"seconds": 5}, timeout=30)
         elapsed = time.monotonic() - started
         assert response.status_code == 502 and response.json() == {"message": "Internal server error"}
         assert elapsed < 3, f"answered after {elapsed:.1f} s, not at the 1 s timeout"
         assert "function timed out after 1 s" in (tmp_path / "server.log").read_text()
         # The environment that timed out is gone; the API keeps answering from fresh ones.
-        workers = {requests.get(f"{server.base}/ping", timeout=30).json()["worker"] for _ in range(20)}
+        workers = {http.get(f"{server.base}/ping", timeout=30).json()["worker"] for _ in range(20)}
         assert workers and server.alive()
-        assert requests.get(f"{server.base}/busy", params={"seconds": 0}, timeout=30).status_code == 200
+        assert http.get(f"{server.base}/busy", params={"seconds": 0}, timeout=30).status_code == 200
         print(f"worker before the timeout {first}, after: {sorted(workers)}")

@@ -15,6 +15,7 @@ import pytest
 
 from tests.faults.harness import LocalServer, app_connections, wait_for
 from tests.faults.report import Outcome, record
+from tests.identities import bearer
 
 pytestmark = pytest.mark.slow
 CLIENTS = 16
@@ -40,6 +41,8 @@ def test_16_clients_mixed_requests_no_errors_and_connections_bounded_by_workers(
             peak = max(peak, app_connections(admin, "load-test"))
             time.sleep(0.01)
 
+    signed_in = bearer()  # a user in every group: the load mixes reads, writes and deletes
+
     def client(index: int, server: LocalServer) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=15)
         own: int | None = None
@@ -56,7 +59,8 @@ def test_16_clients_mixed_requests_no_errors_and_connections_bounded_by_workers(
             started = time.perf_counter()
             try:
                 data = json.dumps(body) if body is not None else None
-                conn.request(method, path, body=data, headers={"Content-Type": "application/json"} if data else {})
+                headers = {**signed_in, **({"Content-Type": "application/json"} if data else {})}
+                conn.request(method, path, body=data, headers=headers)
                 response = conn.getresponse()
                 payload = json.loads(response.read() or b"null")
             except (OSError, http.client.HTTPException, ValueError) as exc:

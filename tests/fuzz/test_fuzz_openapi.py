@@ -19,14 +19,16 @@ from schemathesis.specs.openapi.checks import (
 )
 
 import lambda_function
-from lambdakit.openapi import client_document
+from lambdakit.openapi import Access, client_document
 from tests.conftest import remove_database, start_database
 from tests.faults.harness import LocalServer
+from tests.identities import signed_in_session
 
 pytestmark = pytest.mark.slow
 MAX_EXAMPLES = 20
 
-schema = schemathesis.openapi.from_dict(client_document(lambda_function.router.routes))
+# The document the local server serves under the template's auth (cognito), fuzzed as a user in every group.
+schema = schemathesis.openapi.from_dict(client_document(lambda_function.router.routes, access=Access("cognito")))
 # deterministic and no example database: the same cases every run, and no .hypothesis folder left behind
 schema.config.generation.update(max_examples=MAX_EXAMPLES, deterministic=True, database="none")
 
@@ -44,7 +46,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def session() -> Iterator[requests.Session]:
-    with requests.Session() as s:
+    with signed_in_session() as s:
         yield s
 
 

@@ -48,3 +48,45 @@ def test_alarm_settings_that_cannot_work_are_refused_together():
         _load({"alarmEmail": "not-an-address", "alarmApi4xxPercent": 0, "alarmFunctionErrors": 0})
     message = str(raised.value)
     assert "alarmEmail" in message and "alarmApi4xxPercent" in message and "alarmFunctionErrors" in message
+
+
+def test_a_prod_stage_without_auth_is_refused_in_one_line_that_says_how():
+    with pytest.raises(ConfigError) as refused:
+        _load({"auth": "none"}, {"STAGE": "prod"})
+    (line,) = [problem for problem in str(refused.value).splitlines() if "public" in problem]
+    assert "set auth (AUTH=cognito, iam or jwt)" in line and "publicApi=true (PUBLIC_API=true)" in line
+
+
+def test_a_prod_stage_may_be_public_when_the_stack_says_so():
+    assert _load({"auth": "none", "publicApi": True}, {"STAGE": "prod"}).auth == "none"
+    assert _load({"auth": "none"}, {"STAGE": "prod", "PUBLIC_API": "true"}).public_api is True
+    assert _load({"auth": "none"}, {"STAGE": "dev"}).auth == "none"
+
+
+def test_auth_comes_from_context_or_the_environment_and_is_checked():
+    assert _load({"auth": "cognito"}, {"AUTH": "iam"}).auth == "iam"
+    with pytest.raises(ConfigError, match="auth: one of none, iam, cognito, jwt"):
+        _load({"auth": "oauth"})
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"auth": "jwt", "jwtIssuer": "https://id.example", "jwtAudience": "app"}, "auth=jwt needs apiType=http"),
+        ({"auth": "jwt", "apiType": "http", "jwtAudience": "app"}, "auth=jwt needs jwtIssuer"),
+        ({"auth": "jwt", "apiType": "http", "jwtIssuer": "https://id.example"}, "auth=jwt needs jwtAudience"),
+        ({"auth": "iam", "apiType": "http", "apiKeys": True}, "apiKeys needs apiType=rest"),
+        ({"auth": "cognito", "cognitoUserPoolArn": "pool-1"}, "cognitoUserPoolArn: arn:aws:cognito-idp"),
+        (
+            {
+                "auth": "cognito",
+                "apiType": "http",
+                "cognitoUserPoolArn": "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_abc",
+            },
+            "needs jwtAudience",
+        ),
+    ],
+)
+def test_authorization_settings_that_cannot_work_together_are_refused(context, message):
+    with pytest.raises(ConfigError, match=message):
+        _load(context)

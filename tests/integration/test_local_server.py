@@ -10,13 +10,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import requests
 
 from local.embedded_pg import free_port
 from local.process import stop_process, wait_until_answering
+from tests.identities import signed_in_session
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
+http = signed_in_session()  # a user in every group: authorization has its own tests
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +45,8 @@ def server(pg) -> Iterator[str]:
 
 
 def test_a_listing_is_json_and_holds_a_row_just_written(server):
-    created = requests.post(f"{server}/students", json={"firstName": "Listed", "lastName": "Here"}, timeout=5).json()
-    response = requests.get(f"{server}/students", params={"limit": 100}, timeout=5)
+    created = http.post(f"{server}/students", json={"firstName": "Listed", "lastName": "Here"}, timeout=5).json()
+    response = http.get(f"{server}/students", params={"limit": 100}, timeout=5)
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     ids = {s["studentId"] for s in response.json()["items"]}
@@ -53,23 +54,23 @@ def test_a_listing_is_json_and_holds_a_row_just_written(server):
 
 
 def test_post_put_delete_round_trip_over_http(server):
-    created = requests.post(f"{server}/students", json={"firstName": "Evelyn", "lastName": "Boyd"}, timeout=5)
+    created = http.post(f"{server}/students", json={"firstName": "Evelyn", "lastName": "Boyd"}, timeout=5)
     assert created.status_code == 201
     sid = created.json()["studentId"]
-    updated = requests.put(f"{server}/students/{sid}", json={"lastName": "Granville"}, timeout=5)
+    updated = http.put(f"{server}/students/{sid}", json={"lastName": "Granville"}, timeout=5)
     assert updated.status_code == 200 and updated.json()["lastName"] == "Granville"
-    assert requests.delete(f"{server}/students/{sid}", timeout=5).status_code == 200
-    assert requests.get(f"{server}/students/{sid}", timeout=5).status_code == 404
+    assert http.delete(f"{server}/students/{sid}", timeout=5).status_code == 200
+    assert http.get(f"{server}/students/{sid}", timeout=5).status_code == 404
 
 
 def test_errors_match_the_deployed_api(server):
-    missing = requests.get(f"{server}/nowhere", timeout=5)
+    missing = http.get(f"{server}/nowhere", timeout=5)
     assert missing.status_code == 404 and missing.json() == {"message": "no route for GET /nowhere"}
-    wrong = requests.patch(f"{server}/students/1", timeout=5)
+    wrong = http.patch(f"{server}/students/1", timeout=5)
     assert wrong.status_code == 405 and wrong.headers["allow"] == "DELETE, GET, PUT"
-    bad = requests.post(f"{server}/students", data=b"{oops", headers={"content-type": "application/json"}, timeout=5)
+    bad = http.post(f"{server}/students", data=b"{oops", headers={"content-type": "application/json"}, timeout=5)
     assert bad.status_code == 400 and bad.json()["message"].startswith("body: malformed JSON")
-    huge = requests.post(
+    huge = http.post(
         f"{server}/students",
         data=b"x" * (6 * 1024 * 1024 + 1),
         headers={"content-type": "application/json"},
@@ -82,7 +83,7 @@ def test_concurrent_requests_each_get_their_own_row(server):
     ids = [1, 2, 3, 4, 5] * 8
 
     def fetch(sid: int) -> tuple[int, int]:
-        response = requests.get(f"{server}/students/{sid}", timeout=10)
+        response = http.get(f"{server}/students/{sid}", timeout=10)
         return sid, response.json()["studentId"]
 
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -91,7 +92,7 @@ def test_concurrent_requests_each_get_their_own_row(server):
 
 
 def test_query_strings_reach_the_function(server):
-    page = requests.get(f"{server}/students", params={"limit": 2}, timeout=5).json()
+    page = http.get(f"{server}/students", params={"limit": 2}, timeout=5).json()
     assert len(page["items"]) == 2 and page["nextCursor"]
-    rest = requests.get(f"{server}/students", params={"limit": 2, "cursor": page["nextCursor"]}, timeout=5).json()
+    rest = http.get(f"{server}/students", params={"limit": 2, "cursor": page["nextCursor"]}, timeout=5).json()
     assert rest["items"][0]["studentId"] > page["items"][-1]["studentId"]

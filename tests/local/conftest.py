@@ -56,3 +56,47 @@ def start_server(*args: str, env: dict[str, str], log: Path) -> tuple[subprocess
 def stop_server(process: subprocess.Popen) -> None:
     """SIGTERM, as Ctrl-C or a process manager would; the workers must go with it."""
     stop_process(process, timeout=30)
+
+
+@pytest.fixture(scope="session")
+def answers_src(tmp_path_factory) -> Path:
+    """A copy of src/ that also serves tests/local/answers_routes.py (responses and the caller)."""
+    import shutil
+
+    from tests.local import answers_routes
+
+    copy = tmp_path_factory.mktemp("answers") / "src"
+    shutil.copytree(ROOT / "src", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(answers_routes.__file__, copy / "answers_routes.py")
+    handler = copy / "lambda_function.py"
+    handler.write_text(
+        handler.read_text().replace("import students\n", "import answers_routes\nimport students\n")
+        + "router.include(answers_routes.router)\n"
+    )
+    schema = copy / "schema.graphql"
+    schema.write_text(schema.read_text() + answers_routes.SCHEMA_EXTRA)
+    return copy
+
+
+def serve_copy(pg, src: Path, log: Path, **env: str) -> tuple[subprocess.Popen, str]:
+    """One worker serving `src` with the given settings (AUTH=..., CORS_ORIGINS=...)."""
+    settings = {"DATABASE_URL": pg.url, "LOCAL_SRC_DIR": str(src), "LOCAL_ACCESS_LOG": "0", **env}
+    return start_server("--workers", "1", "--no-reload", env=settings, log=log)
+
+
+@pytest.fixture(scope="session")
+def cognito_server(pg, answers_src, tmp_path_factory) -> Iterator[str]:
+    """The local server as `AUTH=cognito make serve` runs it, with a browser origin allowed."""
+    log = tmp_path_factory.mktemp("cognito") / "serve.log"
+    process, base = serve_copy(pg, answers_src, log, AUTH="cognito", CORS_ORIGINS="https://app.example")
+    yield base
+    stop_server(process)
+
+
+@pytest.fixture(scope="session")
+def iam_server(pg, answers_src, tmp_path_factory) -> Iterator[str]:
+    """The local server as `AUTH=iam make serve` runs it."""
+    log = tmp_path_factory.mktemp("iam") / "serve.log"
+    process, base = serve_copy(pg, answers_src, log, AUTH="iam")
+    yield base
+    stop_server(process)

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import requests
 from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.requests import RequestsHTTPTransport
@@ -22,9 +21,11 @@ from lambdakit.routemodel import graphql_route
 from local.graphql import LAMBDA_ERROR_TYPE, GraphqlEndpoint
 from local.invoke import invoke
 from local.server import SRC, access_line, use_colour
+from tests.identities import bearer, signed_in_session
 from tests.local.conftest import ROOT, start_server, stop_server
 
 pytestmark = pytest.mark.slow
+http = signed_in_session()  # a user in every group: authorization has its own tests
 
 STUDENT_FIELDS = "studentId firstName lastName status active createdAt"
 
@@ -52,7 +53,7 @@ def logged(log: Path, wanted: Callable[[str], bool], timeout: float = 10) -> str
 
 @pytest.fixture
 def client(served) -> Iterator[Client]:
-    transport = RequestsHTTPTransport(url=f"{served[0]}/graphql", timeout=10)
+    transport = RequestsHTTPTransport(url=f"{served[0]}/graphql", timeout=10, headers=bearer())
     with Client(transport=transport, fetch_schema_from_transport=False) as session:
         yield session
 
@@ -84,7 +85,7 @@ def test_gql_client_creates_then_updates_a_student_with_save_student(client, ser
         updated = client.execute(GraphQLRequest(save, variable_values={"id": sid, "body": {"lastName": "Johnson"}}))
         assert updated["saveStudent"] == {"studentId": sid, "lastName": "Johnson"}
         # Committed: the REST route sees it too.
-        assert requests.get(f"{served[0]}/students/{sid}", timeout=5).json()["lastName"] == "Johnson"
+        assert http.get(f"{served[0]}/students/{sid}", timeout=5).json()["lastName"] == "Johnson"
     finally:
         client.execute(GraphQLRequest(f"mutation {{ deleteStudent(studentId: {sid}) {{ studentId }} }}"))
 
@@ -113,12 +114,12 @@ def test_invalid_input_names_the_field_and_writes_nothing(client, admin):
 
 
 def test_a_query_the_schema_rejects_never_reaches_the_function(served):
-    answer = requests.post(f"{served[0]}/graphql", json={"query": "{ getStudent(studentId: 1) { nope } }"}, timeout=5)
+    answer = http.post(f"{served[0]}/graphql", json={"query": "{ getStudent(studentId: 1) { nope } }"}, timeout=5)
     assert answer.status_code == 200
     body = answer.json()
     assert body["data"] is None and body["errors"][0]["errorType"] == "ValidationError"
     assert "nope" in body["errors"][0]["message"]
-    not_json = requests.post(f"{served[0]}/graphql", data=b"{oops", timeout=5)
+    not_json = http.post(f"{served[0]}/graphql", data=b"{oops", timeout=5)
     assert not_json.status_code == 400
 
 
@@ -160,13 +161,14 @@ def test_banner_shows_the_urls_and_the_database_without_its_password(served):
     text = log.read_text()
     assert f"{base}/graphql" in text and f"{base}/docs" in text and f"{base}/openapi.json" in text
     assert "postgres:***@127.0.0.1" in text and ":postgres@" not in text
+    assert 'auth      cognito: -H "Authorization: Bearer $(python run_local.py token' in text
 
 
 def test_each_request_logs_one_line_with_its_route_function_and_no_colour_off_a_terminal(served):
     base, log, _ = served
-    requests.get(f"{base}/students/2", timeout=5)
-    requests.post(f"{base}/graphql", json={"query": "{ getStudent(studentId: 2) { studentId } }"}, timeout=5)
-    requests.get(f"{base}/nowhere", timeout=5)
+    http.get(f"{base}/students/2", timeout=5)
+    http.post(f"{base}/graphql", json={"query": "{ getStudent(studentId: 2) { studentId } }"}, timeout=5)
+    http.get(f"{base}/nowhere", timeout=5)
     assert logged(
         log, lambda line: line.startswith("GET /students/2 200 ") and " get_student " in line and "ms" in line
     )
@@ -188,7 +190,7 @@ def test_colours_only_on_a_terminal_and_never_with_no_color(monkeypatch):
 
 
 def test_openapi_json_is_valid_and_lists_every_rest_route(served):
-    response = requests.get(f"{served[0]}/openapi.json", timeout=10)
+    response = http.get(f"{served[0]}/openapi.json", timeout=10)
     assert response.status_code == 200 and response.headers["content-type"] == "application/json"
     document = response.json()
     validate(document)
@@ -198,12 +200,12 @@ def test_openapi_json_is_valid_and_lists_every_rest_route(served):
 
 
 def test_docs_page_loads_swagger_ui_on_the_served_document(served):
-    response = requests.get(f"{served[0]}/docs", timeout=5)
+    response = http.get(f"{served[0]}/docs", timeout=5)
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
     assert "SwaggerUIBundle" in response.text and 'url: "/openapi.json"' in response.text
     assert "https://" not in response.text and "http://" not in response.text, "nothing from a CDN: /docs works offline"
     for asset, kind in (("swagger-ui-bundle.js", "text/javascript"), ("swagger-ui.css", "text/css")):
-        served_asset = requests.get(f"{served[0]}/docs/{asset}", timeout=10)
+        served_asset = http.get(f"{served[0]}/docs/{asset}", timeout=10)
         assert served_asset.status_code == 200 and served_asset.headers["content-type"].startswith(kind)
         assert len(served_asset.content) > 10_000
 
@@ -259,12 +261,12 @@ def test_make_openapi_writes_the_document_the_server_serves(served, tmp_path):
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    assert json.loads(out.read_text()) == requests.get(f"{served[0]}/openapi.json", timeout=10).json()
+    assert json.loads(out.read_text()) == http.get(f"{served[0]}/openapi.json", timeout=10).json()
 
 
 def test_one_worker_without_reload_runs_routes_in_the_launched_process_so_breakpoints_hit(served):
     base, log, pid = served
-    requests.get(f"{base}/students/3", timeout=5)
+    http.get(f"{base}/students/3", timeout=5)
     assert logged(log, lambda line: line.startswith("GET /students/3 ")).endswith(f"pid={pid}")
 
 
@@ -283,9 +285,9 @@ def test_vscode_launch_configurations_use_flags_and_events_that_exist():
 
 def test_the_local_server_echoes_the_request_id_and_logs_the_same_ids_as_lambda(served):
     base, log, _ = served
-    response = requests.get(f"{base}/students/2", timeout=5)
+    response = http.get(f"{base}/students/2", timeout=5)
     request_id = response.headers["x-request-id"]
     line = logged(log, lambda line: f" correlation_id={request_id} " in line)
     assert line.startswith("GET /students/2 200 ") and " function_request_id=" in line
-    missing = requests.get(f"{base}/students/999999", timeout=5)
+    missing = http.get(f"{base}/students/999999", timeout=5)
     assert missing.status_code == 404 and missing.headers["x-request-id"] != request_id

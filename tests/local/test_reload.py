@@ -10,9 +10,11 @@ import pytest
 import requests
 
 from local.reload import check_source
+from tests.identities import signed_in_session
 from tests.local.conftest import ROOT, start_server, stop_server
 
 pytestmark = pytest.mark.slow
+http = signed_in_session()  # the served routes need a signed-in caller (cdk.json: auth=cognito)
 
 NEW_ROUTE = '''
 
@@ -34,7 +36,7 @@ def _wait_for(condition, what: str, timeout: float = 60) -> None:
 
 def _answer(url: str) -> dict | None:
     try:
-        response = requests.get(url, timeout=10)
+        response = http.get(url, timeout=10)
     except requests.RequestException:
         return None
     return response.json() if response.status_code == 200 else None
@@ -55,7 +57,7 @@ def test_a_route_written_while_serving_is_served_and_a_syntax_error_keeps_the_ol
     )
     try:
         probe = f"{base}/reload-probe"
-        assert requests.get(probe, timeout=5).status_code == 404
+        assert http.get(probe, timeout=5).status_code == 404
         handler = src_copy / "lambda_function.py"
         original = handler.read_text()
 

@@ -8,13 +8,19 @@ import pytest
 
 import lambda_function
 from local.events import appsync_event, direct_event, http_v2_event, rest_v1_event
+from tests.identities import as_user
+
+
+def handle(event: dict, context: object = None):
+    """The handler's answer to `event` from a user in every group (authorization is tested elsewhere)."""
+    return lambda_function.handler(as_user(event), context)
 
 
 def rest(method: str, path: str, body: object = None, *, query: str = "", raw: str | None = None, headers=None):
     text = raw if raw is not None else (json.dumps(body) if body is not None else "")
     hdrs = headers if headers is not None else ([("Content-Type", "application/json")] if text else [])
     event = rest_v1_event(method, path, query, hdrs, text.encode())
-    response = lambda_function.handler(event, None)
+    response = handle(event)
     payload = json.loads(response["body"]) if response["body"] else None
     return response["statusCode"], payload
 
@@ -100,7 +106,7 @@ def test_missing_body_wrong_content_type_and_bad_utf8_are_4xx():
     status, error = rest("POST", "/students", raw="a=1", headers=[("Content-Type", "text/plain")])
     assert status == 415 and "application/json" in error["message"]
     event = rest_v1_event("POST", "/students", "", [("Content-Type", "application/octet-stream")], b"\xff\xfe")
-    response = lambda_function.handler(event, None)
+    response = handle(event)
     assert response["statusCode"] == 415
 
 
@@ -126,7 +132,7 @@ def test_unknown_path_is_404_and_wrong_method_is_405_with_allow():
     status, error = rest("GET", "/teachers")
     assert status == 404 and error == {"message": "no route for GET /teachers"}
     event = rest_v1_event("PATCH", "/students/1", "", [], b"")
-    response = lambda_function.handler(event, None)
+    response = handle(event)
     assert response["statusCode"] == 405
     assert response["multiValueHeaders"]["Allow"] == ["DELETE, GET, PUT"]
     assert json.loads(response["body"])["message"] == "method PATCH not allowed on /students/1"
@@ -149,18 +155,18 @@ def test_sql_injection_text_is_stored_literally(admin):
 
 def test_the_same_function_answers_rest_v1_http_v2_graphql_and_direct_alike():
     _, via_rest = rest("GET", "/students/3")
-    via_http = json.loads(lambda_function.handler(http_v2_event("GET", "/students/3"), None)["body"])
-    via_graphql = lambda_function.handler(appsync_event("Query", "getStudent", {"studentId": 3}), None)
-    via_direct = lambda_function.handler(direct_event("get_student", studentId=3), None)["data"]
+    via_http = json.loads(handle(http_v2_event("GET", "/students/3"), None)["body"])
+    via_graphql = handle(appsync_event("Query", "getStudent", {"studentId": 3}), None)
+    via_direct = handle(direct_event("get_student", studentId=3), None)["data"]
     assert via_rest == via_http == via_graphql == via_direct
     assert via_rest["firstName"] == "Grace"
 
 
 def test_graphql_save_student_creates_and_then_merges_an_update():
-    created = lambda_function.handler(
+    created = handle(
         appsync_event("Mutation", "saveStudent", {"body": {"firstName": "Annie", "lastName": "Easley"}}), None
     )
-    updated = lambda_function.handler(
+    updated = handle(
         appsync_event("Mutation", "saveStudent", {"studentId": created["studentId"], "body": {"active": False}}), None
     )
     assert updated["studentId"] == created["studentId"]
@@ -169,25 +175,23 @@ def test_graphql_save_student_creates_and_then_merges_an_update():
 
 def test_graphql_errors_are_raised_with_a_clean_type_and_message():
     with pytest.raises(Exception) as caught:
-        lambda_function.handler(appsync_event("Query", "getStudent", {"studentId": 424242}), None)
+        handle(appsync_event("Query", "getStudent", {"studentId": 424242}), None)
     assert type(caught.value).__name__ == "NotFound"
     assert str(caught.value) == "student 424242 not found"
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
     with pytest.raises(Exception) as unknown:
-        lambda_function.handler(appsync_event("Query", "getTeacher", {}), None)
+        handle(appsync_event("Query", "getTeacher", {}), None)
     assert "no resolver for GraphQL field Query.getTeacher" in str(unknown.value)
 
 
 def test_direct_invokes_answer_data_or_an_error_envelope():
-    listed = lambda_function.handler(direct_event("list_students", limit=2), None)
+    listed = handle(direct_event("list_students", limit=2), None)
     assert len(listed["data"]["items"]) == 2 and listed["data"]["nextCursor"]
     assert lambda_function.handler({"route": "nope"}, None) == {
         "error": {"status": 404, "message": "unknown direct route 'nope'"}
     }
     assert lambda_function.handler({"args": {}, "route": None}, None)["error"]["status"] == 400
-    assert lambda_function.handler(direct_event("get_student"), None) == {
-        "error": {"status": 400, "message": "studentId: is required"}
-    }
+    assert handle(direct_event("get_student"), None) == {"error": {"status": 400, "message": "studentId: is required"}}
     assert lambda_function.handler({"something": "else"}, None)["error"]["status"] == 400
 
 
@@ -212,14 +216,14 @@ def test_cors_allow_origin_is_sent_on_every_rest_answer_when_configured(monkeypa
     config.response_headers.cache_clear()
     try:
         for method, path in (("GET", "/students/1"), ("GET", "/nowhere"), ("PATCH", "/students/1")):
-            response = lambda_function.handler(rest_v1_event(method, path, "", [], b""), None)
+            response = handle(rest_v1_event(method, path, "", [], b""), None)
             assert response["multiValueHeaders"]["Access-Control-Allow-Origin"] == ["https://app.example"]
     finally:
         monkeypatch.delenv("CORS_ALLOW_ORIGIN")
         config.response_headers.cache_clear()
     assert (
         "Access-Control-Allow-Origin"
-        not in lambda_function.handler(rest_v1_event("GET", "/students/1", "", [], b""), None)["multiValueHeaders"]
+        not in handle(rest_v1_event("GET", "/students/1", "", [], b""), None)["multiValueHeaders"]
     )
 
 
@@ -241,7 +245,7 @@ def test_direct_routes_such_as_migrate_cannot_be_reached_through_an_api_event():
     status, error = rest("POST", "/students", {"route": "migrate", "args": {}})
     assert status == 400 and error["message"] == "firstName: is required"  # a body, not a direct invoke
     with pytest.raises(Exception, match=r"no resolver for GraphQL field Mutation\.migrate"):
-        lambda_function.handler(appsync_event("Mutation", "migrate", {}), None)
+        handle(appsync_event("Mutation", "migrate", {}), None)
 
 
 def test_a_trailing_slash_is_matched_alike_for_the_route_and_for_405():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from openapi_spec_validator import validate
 
-from lambdakit.openapi import NO_NUL, camel_schema, client_document, gateway_document
+from lambdakit.openapi import NO_NUL, Access, camel_schema, client_document, gateway_document
 from lambdakit.router import Router
 
 THING = {
@@ -127,3 +127,94 @@ def test_camel_schema_renames_properties_and_required_but_not_values():
         "properties": {"firstName": {"enum": ["a_b"]}},
         "required": ["firstName"],
     }
+
+
+def _secured_table():
+    router = Router()
+
+    @router.rest("GET", "/health", auth="none")
+    def health() -> dict:
+        return {}
+
+    @router.rest("GET", "/things")
+    def things() -> list:
+        return []
+
+    @router.rest("DELETE", "/things/{thingId}", groups=["admin"])
+    def delete_thing(thing_id: int) -> None:
+        return None
+
+    @router.rest("GET", "/reports", scopes=["reports/read"])
+    def reports() -> list:
+        return []
+
+    @router.rest("POST", "/jobs", auth="iam")
+    def jobs() -> None:
+        return None
+
+    return router.routes
+
+
+def _operations(document):
+    methods = ("get", "post", "put", "delete", "patch", "x-amazon-apigateway-any-method")
+    return {
+        (path, method): op
+        for path, item in document["paths"].items()
+        for method, op in item.items()
+        if method in methods
+    }
+
+
+def test_with_cognito_every_gateway_operation_but_the_public_ones_carries_the_user_pool_authorizer():
+    access = Access("cognito", user_pool_arns=("arn:pool",))
+    document = gateway_document(_secured_table(), title="t", integration_uri="x", access=access)
+    scheme = document["components"]["securitySchemes"]["cognito"]
+    assert scheme["x-amazon-apigateway-authtype"] == "cognito_user_pools"
+    assert scheme["x-amazon-apigateway-authorizer"] == {"type": "cognito_user_pools", "providerARNs": ["arn:pool"]}
+    assert document["components"]["securitySchemes"]["sigv4"]["x-amazon-apigateway-authtype"] == "awsSigv4"
+    for (path, method), operation in _operations(document).items():
+        if path == "/health" and method == "get":
+            assert "security" not in operation
+        elif path == "/jobs" and method == "post":
+            assert operation["security"] == [{"sigv4": []}]
+        elif path == "/reports" and method == "get":
+            assert operation["security"] == [{"cognito": ["reports/read"]}]  # API Gateway's authorizationScopes
+        else:
+            assert operation["security"] == [{"cognito": []}], (path, method)  # catch-alls included
+    assert document["x-amazon-apigateway-binary-media-types"] == ["*/*"]
+    validate({**document, "paths": {p.replace("+}", "}"): item for p, item in document["paths"].items()}})
+
+
+def test_with_iam_and_api_keys_each_operation_needs_a_signature_and_a_key():
+    document = gateway_document(_secured_table(), title="t", integration_uri="x", access=Access("iam", api_keys=True))
+    assert document["x-amazon-apigateway-api-key-source"] == "HEADER"
+    assert document["paths"]["/things"]["get"]["security"] == [{"sigv4": [], "api_key": []}]
+    assert "security" not in document["paths"]["/health"]["get"]
+
+
+def test_an_http_api_with_jwt_names_the_issuer_and_audience_and_the_route_scopes():
+    access = Access("jwt", issuer="https://issuer.example", audience=("client",))
+    document = gateway_document(_secured_table(), title="t", integration_uri="x", flavor="http", access=access)
+    authorizer = document["components"]["securitySchemes"]["jwt"]["x-amazon-apigateway-authorizer"]
+    assert authorizer["jwtConfiguration"] == {"issuer": "https://issuer.example", "audience": ["client"]}
+    assert document["paths"]["/reports"]["get"]["security"] == [{"jwt": ["reports/read"]}]
+
+
+def test_the_client_document_tells_swagger_ui_how_to_authorize_and_lists_401_and_403():
+    document = client_document(_secured_table(), title="t", access=Access("cognito"))
+    validate(document)
+    assert document["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": document["components"]["securitySchemes"]["bearer"]["description"],
+    }
+    delete = document["paths"]["/things/{thingId}"]["delete"]
+    assert delete["security"] == [{"bearer": []}] and {"401", "403"} <= set(delete["responses"])
+    health = document["paths"]["/health"]["get"]
+    assert "security" not in health and "401" not in health["responses"]
+    public = client_document(_secured_table(), title="t")  # auth=none: only the route that says iam is signed
+    assert list(public["components"]["securitySchemes"]) == ["sigv4"]
+    assert [path for path, item in public["paths"].items() if any("security" in op for op in item.values())] == [
+        "/jobs"
+    ]

@@ -120,6 +120,45 @@ def test_a_keyword_the_runtime_does_not_take_is_refused_alike(tmp_path):
     assert list(_scan(keywords, tmp_path).table) == list(_import(keywords, tmp_path).router.routes)
 
 
+def test_auth_groups_and_scopes_are_the_same_record_fields_at_import_and_at_synth(tmp_path):
+    source = _module_source(
+        '@router.rest("DELETE", "/x", groups=["admin"])\n@router.graphql("Mutation", "x", groups=GROUPS)\n'
+        '@router.direct("x")',
+    ).replace("router = Router()", "router = Router()\nGROUPS = ['admin']")
+    public = _module_source(
+        '@router.rest("GET", "/health", auth="none")\n@router.graphql("Query", "health", auth="none")'
+    )
+    for text in (source, public):
+        scanned, imported = list(_scan(text, tmp_path).table), list(_import(text, tmp_path).router.routes)
+        assert scanned == imported
+    (delete, *_) = _scan(source, tmp_path).table
+    assert delete.spec.groups == ("admin",) and delete.spec.auth is None
+    assert next(iter(_scan(public, tmp_path).table)).spec.access("cognito") == "none"
+
+
+@pytest.mark.parametrize(
+    ("decorators", "reason"),
+    [
+        ('@router.rest("GET", "/x", auth="public")', "auth='public' on f(): use 'none' (public) or 'iam'"),
+        (
+            '@router.rest("GET", "/x", auth="none", groups=["a"])',
+            "names groups or scopes but auth='none' makes it public",
+        ),
+        ('@router.rest("GET", "/x", auth="iam", scopes=["s"])', "auth='iam' makes it signed with IAM"),
+        ('@router.rest("GET", "/x", groups="staff")', "groups= on f() must be a list of names"),
+        ('@router.rest("GET", "/x", groups=["a"])\n@router.direct("x", groups=["b"])', "groups= is declared twice"),
+    ],
+)
+def test_a_contradictory_or_malformed_access_declaration_is_refused_alike(decorators, reason, tmp_path):
+    source = _module_source(decorators)
+    with pytest.raises(RouteError) as at_import:
+        _import(source, tmp_path)
+    with pytest.raises(RouteError) as at_synth:
+        _scan(source, tmp_path)
+    assert reason in str(at_import.value), at_import.value
+    assert reason in str(at_synth.value), at_synth.value
+
+
 def test_the_scanner_knows_the_decorators_signatures_as_the_runtime_declares_them():
     for kind, (positional, optional) in SIGNATURES.items():
         parameters = list(inspect.signature(getattr(Router, kind)).parameters.values())[1:]

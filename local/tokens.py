@@ -1,0 +1,119 @@
+"""Local sign-in: bearer tokens shaped like a Cognito ID token, signed by a key only this machine has.
+
+`run_local.py token --user alice --groups staff` prints one; the local server accepts it wherever the
+stack would ask API Gateway or AppSync for a Cognito (or OIDC) token. The RSA key is generated on first
+use under `.local/auth/` (git-ignored; `LOCAL_AUTH_DIR` moves it). Local only: the deployed API trusts
+your user pool, never this key, and the local server trusts nothing else (it has no network to fetch a
+pool's keys). PyJWT signs and checks (RS256, like Cognito); we only choose the claims.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+ISSUER = "https://local.lambdakit/user-pool"  # never a real issuer: a local token is refused anywhere else
+AUDIENCE = "local-client"
+_KEY_FILE = "token-key.pem"
+
+
+class InvalidToken(Exception):
+    """A bearer token the local server must refuse (401): missing, malformed, forged or expired."""
+
+
+def auth_dir() -> Path:
+    """Where the local key lives (`.local/auth/`, or LOCAL_AUTH_DIR)."""
+    return Path(os.environ.get("LOCAL_AUTH_DIR") or ROOT / ".local" / "auth")
+
+
+def _private_key() -> Any:
+    """The local signing key, created once (atomically: several workers may start together)."""
+    return _load_key(auth_dir() / _KEY_FILE)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_key(path: Path) -> Any:
+    """Read (or first create) the key at `path`, once per process: parsing it costs milliseconds."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as handle:
+            handle.write(pem)
+        os.chmod(handle.name, 0o600)
+        try:
+            os.link(handle.name, path)  # fails if another process made it first: theirs wins
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(handle.name)
+    return serialization.load_pem_private_key(path.read_bytes(), password=None)
+
+
+def ensure_key() -> None:
+    """Load (or create) the key and the JWT library now, so a worker's first request is not the slow one."""
+    import jwt  # noqa: F401 - imported for its cost, before the first request
+
+    _private_key()
+
+
+def claims_for(
+    user: str, groups: tuple[str, ...] = (), scopes: tuple[str, ...] = (), *, ttl: int = 3600, now: float | None = None
+) -> dict[str, Any]:
+    """The claims of a Cognito ID token for `user` (with `scope` as an access token has, when scopes are given)."""
+    issued = int(time.time() if now is None else now)
+    claims: dict[str, Any] = {
+        "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{ISSUER}/{user}")),  # stable per user, like Cognito's
+        "cognito:username": user,
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "token_use": "id",
+        "auth_time": issued,
+        "iat": issued,
+        "exp": issued + ttl,
+        "jti": str(uuid.uuid4()),
+    }
+    if groups:
+        claims["cognito:groups"] = list(groups)  # Cognito leaves the claim out for a user in no group
+    if scopes:
+        claims["scope"] = " ".join(scopes)
+    return claims
+
+
+def issue_token(
+    user: str, groups: tuple[str, ...] = (), scopes: tuple[str, ...] = (), *, ttl: int = 3600, now: float | None = None
+) -> str:
+    """A signed bearer token the local server accepts until it expires (`ttl` seconds)."""
+    import jwt
+
+    return jwt.encode(claims_for(user, groups, scopes, ttl=ttl, now=now), _private_key(), algorithm="RS256")
+
+
+def verify_token(token: str) -> dict[str, Any]:
+    """The claims of a token this machine signed; InvalidToken when it is not one, or has expired."""
+    import jwt
+
+    try:
+        return jwt.decode(
+            token,
+            _private_key().public_key(),
+            algorithms=["RS256"],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise InvalidToken("token expired") from None
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(f"invalid token ({type(exc).__name__})") from None
