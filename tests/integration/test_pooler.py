@@ -19,7 +19,6 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-import requests
 
 from db_utils import transaction
 from lambdakit import session
@@ -29,6 +28,7 @@ from local.events import direct_event
 from local.pgbouncer import PgBouncer, pgbouncer_binary
 from local.process import stop_process, wait_until_answering
 from tests.conftest import _RUNTIME_VARIABLES, remove_database, reset_runtime, start_database
+from tests.identities import signed_in_session
 
 ROOT = Path(__file__).resolve().parents[2]
 NO_PGBOUNCER = (
@@ -225,7 +225,7 @@ def test_16_clients_through_4_workers_and_a_pool_of_2_server_connections_get_no_
 
     def client(n: int) -> list[int]:
         statuses = []
-        with requests.Session() as http:
+        with signed_in_session() as http:  # the sample's writes need a signed-in user
             for i in range(10):
                 body = {"firstName": f"Pool{n}", "lastName": f"Client{i}"}
                 created = http.post(f"{base}/students", json=body, timeout=30)
