@@ -1,6 +1,7 @@
 # The front door: every target creates .venv on first use. `make help` lists them.
 SHELL := /bin/bash
-PYTHON ?= python3
+# .venv's interpreter: Lambda's Python 3.12 when this machine has one (see mk/find-python).
+PYTHON ?= $(shell mk/find-python)
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 3000
@@ -14,7 +15,12 @@ export PYTHONDONTWRITEBYTECODE := 1
 .PHONY: help install serve run-local db-init test lint format clean distclean
 
 $(VENV)/.installed: requirements-dev.txt requirements-infra.txt src/requirements.txt
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@if [ ! -x $(PY) ]; then \
+		test -n "$(PYTHON)" || exit 1; \
+		echo "creating $(VENV) with $(PYTHON) ($$($(PYTHON) -V 2>&1))"; \
+		$(PYTHON) -m venv $(VENV); \
+	fi
+	@$(PY) -c 'import sys; v = "%d.%d" % sys.version_info[:2]; print("$(VENV) runs Python " + v + ("" if v == "3.12" else ", not 3.12 as Lambda does: make distclean, then make install with a Python 3.12 on PATH"))'
 	@echo "installing Python packages into $(VENV) ..."
 	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
 	@$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
@@ -35,7 +41,7 @@ run-local: $(VENV)/.installed ## run one event of events/ through the handler (E
 db-init: $(VENV)/.installed ## apply schema and seed to DATABASE_URL or the embedded database (idempotent)
 	$(PY) run_local.py db-init
 
-test: $(VENV)/.installed ## run every test (unit, integration, infrastructure) against a real PostgreSQL
+test: $(VENV)/.installed pgbouncer ## run every test (unit, integration, infrastructure) against a real PostgreSQL
 	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
 

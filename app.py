@@ -10,6 +10,7 @@ import sys
 
 import aws_cdk as cdk
 
+from infra.build import StalePackage
 from infra.config import ConfigError, load_config
 from infra.nag import add_checks
 from infra.routes import RouteError, scan_routes
@@ -20,7 +21,7 @@ try:
     config = load_config(app.node.try_get_context, os.environ)
     routes = scan_routes(config.lambda_file)
     ApiStack(app, config.stack_name, config=config, routes=routes)
-except (ConfigError, RouteError) as error:
+except (ConfigError, RouteError, StalePackage) as error:
     # A message the user can act on, not a jsii stack trace.
     sys.exit(f"error: {error}")
 add_checks(app)

@@ -26,7 +26,8 @@ def _database(server: EmbeddedPostgres, name: str, rows: int) -> str:
     admin.close()
     url = server.url.rsplit("/", 1)[0] + f"/{name}"
     apply_migrations(url)
-    conn = psycopg2.connect(url)
+    # The migrations gave the role the runtime's 10 s statement timeout; filling a million rows may take longer.
+    conn = psycopg2.connect(url, options="-c statement_timeout=0")
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute(_FILL, (rows,))

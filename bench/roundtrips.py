@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from pathlib import Path
 
 from bench.common import bench_database, lambda_module, socket_url
 from bench.warm import get_event, post_event
+from local.pgbouncer import PgBouncer
 
 _APP = "bench-roundtrips"
 
@@ -30,15 +32,21 @@ def _count(module: object, event: dict, log: Path) -> tuple[int, list[str]]:
     return len(statements), statements
 
 
-def measure() -> dict[str, object]:
-    """round_trips_read and round_trips_write for one warm GET and POST /students."""
+def measure(through_pgbouncer: bool = False) -> dict[str, object]:
+    """round_trips_read and round_trips_write for one warm GET and POST /students (optionally through PgBouncer)."""
     import os
+    import tempfile
 
     settings = {"log_statement": "all", "log_line_prefix": "'%a|'"}
-    with bench_database(**settings) as server:
+    with bench_database(**settings) as server, contextlib.ExitStack() as stack:
+        url = socket_url(server)
+        if through_pgbouncer:
+            bouncer = PgBouncer(server, Path(tempfile.mkdtemp(prefix="bench-pgbouncer-"))).start()
+            stack.callback(bouncer.stop)
+            url = bouncer.url()
         os.environ["DB_APPLICATION_NAME"] = _APP
         try:
-            module = lambda_module(socket_url(server))
+            module = lambda_module(url)
             os.environ["DB_APPLICATION_NAME"] = _APP  # lambda_module clears runtime variables
             from lambdakit import settings as config
 

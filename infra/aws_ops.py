@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -178,9 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-follow", action="store_true")
     args = parser.parse_args(argv)
-    if os.environ.get("REGION"):
-        # REGION is the stack's setting (infra/config.py); boto3 reads AWS_REGION.
-        os.environ.setdefault("AWS_REGION", os.environ["REGION"])
+    use_region_from_environment()
     stage = args.stage or "dev"
     try:
         if args.command == "check":
@@ -201,6 +199,19 @@ def main(argv: list[str] | None = None) -> int:
         return tail(args.log_group or outputs["LogGroupName"], since, follow, request_id=args.request_id)
     except Exception as exc:
         return report_aws_error(exc)
+
+
+def use_region_from_environment(environ: MutableMapping[str, str] | None = None) -> str | None:
+    """Make AWS_REGION (or the stack's REGION) the region boto3 uses; return it.
+
+    boto3 reads AWS_DEFAULT_REGION only (AWS_REGION is what the Lambda runtime and most tools set), so
+    without this a region given the way the error message asks for was silently ignored.
+    """
+    env = os.environ if environ is None else environ
+    region = env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION") or env.get("REGION")
+    if region:
+        env["AWS_DEFAULT_REGION"] = region
+    return region
 
 
 def report_aws_error(exc: Exception) -> int:

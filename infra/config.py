@@ -58,7 +58,10 @@ class Config:
     timeout_seconds: int = 10
     log_level: str = "INFO"
     log_retention_days: int = 30
-    reserved_concurrency: int | None = None
+    # None: derived from the connection budget; "off": no reserved concurrency at all.
+    reserved_concurrency: int | str | None = None
+    snap_start: bool = False
+    params_and_secrets: bool = True
     # X-Ray subsegments per SQL statement (Powertools Tracer); off keeps the tracer out of the package.
     tracing: bool = False
     # Network
@@ -88,6 +91,10 @@ class Config:
     db_max_capacity: float = 2
     db_deletion_protection: bool = True
     rds_proxy: bool = False
+    # The database's max_connections; derived for createDatabase (AWS's table), required to budget your own.
+    db_max_connections: int | None = None
+    db_iam_auth: bool = False
+    db_user: str | None = None
     db_cluster_identifier: str | None = None
     db_instance_identifier: str | None = None
     # APIs
@@ -126,6 +133,8 @@ class Config:
     schema_file: Path = ROOT / "src" / "schema.graphql"
     src_dir: Path = ROOT / "src"
     build_dir: Path = ROOT / ".build" / "package"
+    # Synthesize with src/ alone (no requirements, no bytecode): a template that cannot run, for tests.
+    synth_without_build: bool = False
     problems: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -163,6 +172,8 @@ SETTINGS: dict[str, str] = {
     "logLevel": "LOG_LEVEL",
     "logRetentionDays": "LOG_RETENTION_DAYS",
     "reservedConcurrency": "RESERVED_CONCURRENCY",
+    "snapStart": "SNAP_START",
+    "paramsAndSecrets": "PARAMS_AND_SECRETS",
     "tracing": "TRACING",
     "vpcId": "VPC_ID",
     "vpcIdParameter": "VPC_ID_PARAMETER",
@@ -186,6 +197,9 @@ SETTINGS: dict[str, str] = {
     "dbMaxCapacity": "DB_MAX_CAPACITY",
     "dbDeletionProtection": "DB_DELETION_PROTECTION",
     "rdsProxy": "RDS_PROXY",
+    "dbMaxConnections": "DB_MAX_CONNECTIONS",
+    "dbIamAuth": "DB_IAM_AUTH",
+    "dbUser": "DB_USER",
     "dbClusterIdentifier": "DB_CLUSTER_IDENTIFIER",
     "dbInstanceIdentifier": "DB_INSTANCE_IDENTIFIER",
     "apiType": "API_TYPE",
@@ -219,6 +233,7 @@ SETTINGS: dict[str, str] = {
     "schemaFile": "SCHEMA_FILE",
     "srcDir": "SRC_DIR",
     "buildDir": "BUILD_DIR",
+    "synthWithoutBuild": "SYNTH_WITHOUT_BUILD",
 }
 
 # Values that are also understood under the names the AWS tooling uses.
@@ -297,7 +312,7 @@ def _convert(raw: Mapping[str, Any]) -> tuple[Config, list[str]]:
 
 
 _INT_OR_NONE = {
-    "reserved_concurrency",
+    "db_max_connections",
     "db_statement_timeout_ms",
     "db_idle_session_timeout_ms",
 }
@@ -313,6 +328,7 @@ _STR_OR_NONE = {
     "db_security_group_id",
     "db_cluster_identifier",
     "db_instance_identifier",
+    "db_user",
     "alarm_email",
     "github_repository",
     "github_oidc_provider_arn",
@@ -322,6 +338,10 @@ _STR_OR_NONE = {
 
 
 def _coerce(value: Any, default: Any, name: str) -> Any:
+    if name == "reserved_concurrency":
+        if value in ("", "none", "None", None):
+            return None
+        return "off" if str(value).lower() == "off" else _to_int(value)
     if name in _INT_OR_NONE:
         if value in ("", "none", "None", None):
             return None
@@ -423,8 +443,14 @@ def _validate(c: Config) -> list[str]:
         f"logRetentionDays: one of {LOG_RETENTION_DAYS}",
     )
     check(
-        c.reserved_concurrency is None or c.reserved_concurrency >= 1,
-        "reservedConcurrency >= 1",
+        c.reserved_concurrency in (None, "off") or c.reserved_concurrency >= 1,
+        "reservedConcurrency: a number >= 1, or off",
+    )
+    check(c.db_max_connections is None or c.db_max_connections >= 10, "dbMaxConnections >= 10")
+    check(not c.db_iam_auth or c.rds_proxy, "dbIamAuth authenticates to the RDS Proxy: set rdsProxy=true too")
+    check(
+        not c.db_iam_auth or c.create_database or bool(c.db_user),
+        "dbIamAuth with your own database needs dbUser (the database user the proxy's secret logs in as)",
     )
     check(c.vpc_id is None or c.vpc_id.startswith("vpc-"), "vpcId must start with vpc-")
     check(

@@ -7,6 +7,7 @@ created here (`createDatabase=true`). An RDS Proxy can sit in front of any of th
 
 from __future__ import annotations
 
+import math
 import re
 
 from aws_cdk import (
@@ -28,11 +29,14 @@ from aws_cdk import (
 )
 from constructs import Construct
 
+from infra.budget import connection_budget
 from infra.config import Config
 from infra.log_groups import retained_log_group
 from infra.nag import acknowledge
 from infra.network import Network
 
+# The user of the generated secret (createDatabase); the proxy logs in as it for IAM-authenticated clients too.
+CREATED_DATABASE_USER = "app_admin"
 _COMPLETE_SECRET_ARN = re.compile(r"^arn:[^:]+:secretsmanager:[^:]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$")
 
 
@@ -43,6 +47,8 @@ class Database(Construct):
         super().__init__(scope, construct_id)
         self.port = config.db_port
         self.name: str | None = config.db_name
+        # The database user the function logs in as, when it signs IAM tokens instead of reading the secret.
+        self.user: str | None = config.db_user
         self.security_group: ec2.ISecurityGroup | None = None
         self.cluster: rds.IDatabaseCluster | None = None
         self.instance: rds.IDatabaseInstance | None = None
@@ -78,7 +84,7 @@ class Database(Construct):
             serverless_v2_max_capacity=config.db_max_capacity,
             vpc=network.vpc,
             vpc_subnets=network.subnets,
-            credentials=rds.Credentials.from_generated_secret("app_admin"),
+            credentials=rds.Credentials.from_generated_secret(CREATED_DATABASE_USER),
             default_database_name=self.name,
             storage_encrypted=True,
             iam_authentication=True,
@@ -108,6 +114,7 @@ class Database(Construct):
                 " database); the cluster still leaves a snapshot when it is deleted.",
             )
         self.cluster = cluster
+        self.user = CREATED_DATABASE_USER
         self.secret: sm.ISecret = cluster.secret
         self.host = cluster.cluster_endpoint.hostname
         self.security_group = cluster.connections.security_groups[0]
@@ -186,6 +193,7 @@ class Database(Construct):
             description=f"{config.stack_name} RDS Proxy: from the Lambda, to the database",
             allow_all_outbound=False,
         )
+        budget = connection_budget(config)
         self.proxy = rds.DatabaseProxy(
             self,
             "Proxy",
@@ -196,7 +204,19 @@ class Database(Construct):
             security_groups=[proxy_sg],
             require_tls=True,
             idle_client_timeout=Duration.minutes(30),
+            # The pool may take the function's share of the connection budget, and no more.
+            max_connections_percent=budget.proxy_percent if budget else None,
+            # A request waiting for a pooled connection gives up within the function's connect budget, so
+            # it ends as the function's own 503, not as a Lambda timeout (the proxy's default is 120 s).
+            borrow_timeout=Duration.seconds(math.ceil(config.db_connect_timeout + config.db_connect_retry_seconds)),
+            iam_auth=config.db_iam_auth,
         )
+        if budget is None:
+            Annotations.of(self).add_warning_v2(
+                "infra:proxy-pool-unsized",
+                "rdsProxy without dbMaxConnections: the proxy's pool may use every connection of your database;"
+                " set dbMaxConnections to its max_connections to leave room for migrations and humans",
+            )
         self._allow(proxy_sg, self.security_group, network, "RDS Proxy to the database")
         self.host = self.proxy.endpoint
         # The function now talks to the proxy, never to the database directly.

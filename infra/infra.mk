@@ -6,6 +6,8 @@ CDK_STAGE = STAGE=$(or $(STAGE),dev)
 # CI sets never: there the approval is the GitHub environment's reviewers, and no one is at a terminal.
 CDK_APPROVAL ?= broadening
 AWS_CHECK = $(PY) -m infra.aws_ops check --stage "$(STAGE)"
+# The package always matches src/ and ARCH: rebuilt when either changed, reused otherwise (infra/build.py).
+BUILD_IF_STALE = $(PY) -m infra.build --arch $(ARCH) --if-stale
 
 .PHONY: build synth diff deploy bootstrap destroy invoke tail deploy-access
 
@@ -13,30 +15,32 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-build: $(VENV)/.installed ## package src/ + src/requirements.txt for Lambda into .build/lambda.zip (ARCH=x86_64|arm64)
+build: $(VENV)/.installed ## package src/ + its requirements, compiled, for Lambda into .build/lambda.zip (ARCH=x86_64|arm64)
 	$(PY) -m infra.build --arch $(ARCH)
 
-synth: $(VENV)/.installed node_modules/.installed ## write the CloudFormation template to cdk.out/ (offline, no credentials)
+synth: $(VENV)/.installed node_modules/.installed ## build when stale, then write the CloudFormation template to cdk.out/ (offline)
+	@$(BUILD_IF_STALE)
 	@start=$$(date +%s); $(CDK_STAGE) ARCHITECTURE=$(ARCH) $(CDK) synth --quiet && \
 	template=cdk.out/$$(ls cdk.out | grep -m1 '\.template\.json$$') && \
 	echo "$$template written in $$(( $$(date +%s) - start )) s" && $(PY) -m infra.summary "$$template"
 
 diff: $(VENV)/.installed node_modules/.installed ## show what deploy would change in STAGE (needs AWS credentials)
 	@$(AWS_CHECK)
+	@$(BUILD_IF_STALE)
 	$(CDK_STAGE) ARCHITECTURE=$(ARCH) $(CDK) diff
 
 deploy: $(VENV)/.installed node_modules/.installed ## build and deploy STAGE=name (needs AWS credentials and a bootstrapped account)
 	@$(AWS_CHECK) --require-stage
-	$(PY) -m infra.build --arch $(ARCH)
+	$(BUILD_IF_STALE)
 	STAGE=$(STAGE) ARCHITECTURE=$(ARCH) $(CDK) deploy --require-approval $(CDK_APPROVAL)
 
 bootstrap: $(VENV)/.installed node_modules/.installed ## prepare the account/region for CDK deploys (once per account and region)
 	@$(AWS_CHECK)
-	$(CDK_STAGE) $(CDK) bootstrap
+	$(CDK_STAGE) SYNTH_WITHOUT_BUILD=1 $(CDK) bootstrap
 
 destroy: $(VENV)/.installed node_modules/.installed ## delete the stack of STAGE=name (a created database leaves a snapshot)
 	@$(AWS_CHECK) --require-stage
-	STAGE=$(STAGE) $(CDK) destroy
+	STAGE=$(STAGE) SYNTH_WITHOUT_BUILD=1 $(CDK) destroy
 
 invoke: $(VENV)/.installed ## invoke the deployed function with one event of events/ (EVENT=get_student); prints payload and log tail
 	@$(PY) -m infra.aws_ops invoke --stage "$(or $(STAGE),dev)" --event "$(EVENT)"

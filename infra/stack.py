@@ -12,6 +12,8 @@ from constructs import Construct
 
 from infra.api import Api
 from infra.auth import UserPool, declared_groups, gateway_access
+from infra.budget import ConnectionBudget, connection_budget, reserved_concurrency
+from infra.build import StalePackage, stale_reason
 from infra.config import Config
 from infra.database import Database
 from infra.graphql import GraphqlApi, check_routes_in_schema
@@ -22,7 +24,7 @@ from infra.nag import acknowledge
 from infra.network import Network
 from infra.routes import DirectRoute, Routes
 
-# Never shipped even when the stack packages src/ directly (no `make build` yet).
+# Never shipped when the stack packages src/ directly (synthWithoutBuild).
 CODE_EXCLUDES = ["tests", "cdk.out", "**/__pycache__", "**/*.pyc", ".pytest_cache", "**/.ruff_cache"]
 # API Gateway gives up on an integration after 29 s; a longer Lambda timeout only hides that.
 API_GATEWAY_TIMEOUT_SECONDS = 29
@@ -46,6 +48,10 @@ class ApiStack(cdk.Stack):
         network = Network(self, "Network", config=config)
         database = Database(self, "Database", config=config, network=network)
         self.function = _function(self, config, network, database)
+        # SnapStart snapshots published versions only: the APIs then invoke an alias of the current one.
+        invoked: lambda_.IFunction = self.function
+        if config.snap_start:
+            invoked = lambda_.Alias(self, "LiveAlias", alias_name="live", version=self.function.current_version)
 
         cdk.CfnOutput(self, "FunctionName", value=self.function.function_name)
         cdk.CfnOutput(self, "LogGroupName", value=self.function.log_group.log_group_name)
@@ -60,14 +66,12 @@ class ApiStack(cdk.Stack):
                 "Api",
                 config=config,
                 routes=routes.table,
-                function=self.function,
+                function=invoked,
                 access=gateway_access(config, pool),
             )
             cdk.CfnOutput(self, "RestApiUrl" if config.api_type == "rest" else "HttpApiUrl", value=api.url)
         if routes.graphql:
-            graphql = GraphqlApi(
-                self, "Graphql", config=config, routes=routes.graphql, function=self.function, pool=pool
-            )
+            graphql = GraphqlApi(self, "Graphql", config=config, routes=routes.graphql, function=invoked, pool=pool)
             cdk.CfnOutput(self, "GraphqlUrl", value=graphql.url)
         # Operate it (issue 12): alarms, the dashboard and the saved Logs Insights queries.
         monitoring = Monitoring(
@@ -105,7 +109,6 @@ def _function(stack: cdk.Stack, config: Config, network: Network, database: Data
         )
     )
     log_group.grant_write(role)
-    database.secret.grant_read(role)
 
     environment = {
         "STAGE": config.stage,
@@ -114,7 +117,6 @@ def _function(stack: cdk.Stack, config: Config, network: Network, database: Data
         "POWERTOOLS_SERVICE_NAME": config.service_name,
         "POWERTOOLS_LOG_LEVEL": config.log_level,
         "POWERTOOLS_METRICS_NAMESPACE": config.service_name,
-        "DB_SECRET_ARN": database.secret.secret_arn,
         "DB_HOST": database.host,
         "DB_PORT": str(database.port),
         "DB_SSLMODE": config.db_sslmode,
@@ -124,6 +126,13 @@ def _function(stack: cdk.Stack, config: Config, network: Network, database: Data
     }
     if database.name:
         environment["DB_NAME"] = database.name
+    if config.db_iam_auth and database.proxy is not None:
+        # The function signs a token for the proxy with its own role; it never reads the secret.
+        database.proxy.grant_connect(role, database.user or "")
+        environment.update(DB_IAM_AUTH="true", DB_USER=database.user or "")
+    else:
+        database.secret.grant_read(role)
+        environment["DB_SECRET_ARN"] = database.secret.secret_arn
     if config.db_statement_timeout_ms is not None:
         environment["DB_STATEMENT_TIMEOUT_MS"] = str(config.db_statement_timeout_ms)
     if config.db_idle_session_timeout_ms is not None:
@@ -134,6 +143,9 @@ def _function(stack: cdk.Stack, config: Config, network: Network, database: Data
         # An HTTP API adds CORS headers itself; a REST proxy integration leaves it to the function.
         environment["CORS_ALLOW_ORIGIN"] = config.cors_origins[0]
 
+    budget = connection_budget(config)
+    concurrency = reserved_concurrency(config, budget)
+    _warn_about_the_budget(stack, config, budget, concurrency)
     function = lambda_.Function(
         stack,
         "Function",
@@ -151,7 +163,9 @@ def _function(stack: cdk.Stack, config: Config, network: Network, database: Data
         vpc=network.vpc,
         vpc_subnets=network.subnets,
         security_groups=[network.function_sg],
-        reserved_concurrent_executions=config.reserved_concurrency,
+        reserved_concurrent_executions=concurrency,
+        params_and_secrets=_secrets_extension(stack, config),
+        snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if config.snap_start else None,
     )
     if config.timeout_seconds > API_GATEWAY_TIMEOUT_SECONDS:
         Annotations.of(function).add_warning_v2(
@@ -187,17 +201,62 @@ def _warn_unreachable_groups(stack: cdk.Stack, config: Config, routes: Routes) -
         )
 
 
-def _code(stack: cdk.Stack, config: Config) -> lambda_.Code:
-    """The built package when `make build` ran, else src/ alone (enough to synth, not to run)."""
-    built = Path(config.build_dir)
-    if (built / "lambda_function.py").is_file():
-        if config.tracing and not (built / "aws_xray_sdk").is_dir():
-            Annotations.of(stack).add_error(
-                f"tracing is on but {built} has no aws_xray_sdk: run `make build` with this stage's settings"
-            )
-        return lambda_.Code.from_asset(str(built), exclude=CODE_EXCLUDES)
-    Annotations.of(stack).add_warning_v2(
-        "infra:unbuilt",
-        f"{built} has no build: packaging {config.src_dir} without its requirements; run `make build`",
+def _secrets_extension(stack: cdk.Stack, config: Config) -> lambda_.ParamsAndSecretsLayerVersion | None:
+    """The Parameters and Secrets extension's layer, through which the function reads its secret without boto3."""
+    if not config.params_and_secrets or config.db_iam_auth:
+        return None
+    if config.snap_start:
+        # The extension checks callers against AWS_SESSION_TOKEN, which SnapStart functions are not given.
+        Annotations.of(stack).add_info(
+            "snapStart: no Parameters and Secrets extension; the secret is read with boto3,"
+            " which is imported before the snapshot"
+        )
+        return None
+    return lambda_.ParamsAndSecretsLayerVersion.from_version(
+        lambda_.ParamsAndSecretsVersions.V1_0_103, log_level=lambda_.ParamsAndSecretsLogLevel.WARN
     )
-    return lambda_.Code.from_asset(str(config.src_dir), exclude=CODE_EXCLUDES)
+
+
+def _warn_about_the_budget(
+    stack: cdk.Stack, config: Config, budget: ConnectionBudget | None, concurrency: int | None
+) -> None:
+    """Say at synth when nothing caps the connections, or when the cap throttles the API before its own limits do."""
+    if concurrency is None and not config.rds_proxy and config.reserved_concurrency != "off":
+        Annotations.of(stack).add_warning_v2(
+            "infra:no-connection-budget",
+            "nothing caps the function's concurrency, and each environment holds a database connection: set"
+            " dbMaxConnections to your database's max_connections (SHOW max_connections), or reservedConcurrency",
+        )
+    elif concurrency is not None and concurrency < config.throttling_burst_limit:
+        source = "reservedConcurrency" if isinstance(config.reserved_concurrency, int) else _explain(budget)
+        Annotations.of(stack).add_warning_v2(
+            "infra:budget-below-throttling",
+            f"reserved concurrency {concurrency} ({source}) is below the API's burst limit of"
+            f" {config.throttling_burst_limit}: requests past {concurrency} in flight are throttled by Lambda"
+            " before they reach the database; lower throttlingBurstLimit, raise the budget, or set rdsProxy=true",
+        )
+
+
+def _explain(budget: ConnectionBudget | None) -> str:
+    if budget is None:
+        return "no connection budget"
+    return f"the connection budget: {budget.for_function} of max_connections {budget.max_connections}, {budget.source}"
+
+
+def _code(stack: cdk.Stack, config: Config) -> lambda_.Code:
+    """The built package, when it was built from src/ as it is now and for this architecture; never a stale one."""
+    if config.synth_without_build:
+        Annotations.of(stack).add_warning_v2(
+            "infra:unbuilt",
+            f"synthWithoutBuild: packaging {config.src_dir} without its requirements: this template cannot run",
+        )
+        return lambda_.Code.from_asset(str(config.src_dir), exclude=CODE_EXCLUDES)
+    extras = ("tracing",) if config.tracing else ()  # X-Ray's SDK ships only when the stage traces
+    reason = stale_reason(Path(config.build_dir), Path(config.src_dir), config.architecture, extras)
+    if reason is not None:
+        raise StalePackage(
+            f"{reason}. Run `make build ARCH={config.architecture}` (`make synth` and `make deploy` build"
+            " when needed), or set synthWithoutBuild=true for a template that is not deployable"
+        )
+    # The build ships bytecode on purpose; nothing in it is to be left out.
+    return lambda_.Code.from_asset(str(config.build_dir))

@@ -83,9 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.stage:
         return migrate_local()
-    if os.environ.get("REGION"):
-        os.environ.setdefault("AWS_REGION", os.environ["REGION"])
-    from infra.aws_ops import report_aws_error
+    from infra.aws_ops import report_aws_error, use_region_from_environment
+
+    use_region_from_environment()
 
     try:
         return migrate_stage(args.stage, function_name=args.function, service=args.service)

@@ -1,8 +1,10 @@
 """`@transaction`: one cached PostgreSQL connection per execution environment, a transaction per call.
 
 Per request it sends only the route's own statements: a read-only route runs in autocommit (one
-round trip for one SELECT), a read-write route gets BEGIN, its statements and COMMIT. Session
-settings travel once, in the connection's startup packet. A connection the server has closed
+round trip for one SELECT), a read-write route gets BEGIN, its statements and COMMIT. Nothing is set
+on the session, so the same connection works through RDS Proxy or PgBouncer in transaction mode
+without pinning: the timeouts are the database role's own defaults (lambdakit.session), checked once
+per new connection. A connection the server has closed
 (restart, failover, idle timeout, Aurora pause) is replaced and the call retried once, but only when
 none of its statements had run, so a retry can never apply anything twice.
 """
@@ -19,7 +21,7 @@ import psycopg2
 import psycopg2.extensions
 from aws_lambda_powertools import Logger
 
-from lambdakit import metrics
+from lambdakit import metrics, session, snapstart
 from lambdakit.credentials import database_credentials, refresh_credentials
 from lambdakit.errors import (
     ApiError,
@@ -44,6 +46,16 @@ _CONFLICT = {
     "23P01": "overlaps",
 }
 _RETRY_LATER = {"40001", "40P01"}
+# Slots free up as other requests finish, so a client may retry soon; "Retry-After" says how soon.
+CONNECTION_LIMIT_RETRY_AFTER = 2
+# What PostgreSQL (53300, sent before the session exists, so psycopg2 has no pgcode) and PgBouncer say
+# when every connection slot is taken.
+_CONNECTION_LIMIT_MESSAGES = (
+    "too many clients already",
+    "too many connections for",
+    "remaining connection slots are reserved",
+    "no more connections allowed",
+)
 
 
 class TrackedConnection(psycopg2.extensions.connection):
@@ -105,13 +117,10 @@ _current: TrackedConnection | None = None
 def _connect_kwargs(settings: DatabaseSettings) -> dict[str, Any]:
     from lambdakit import tracing  # needed only when a connection opens, not at cold start
 
-    options = f"-c statement_timeout={settings.statement_timeout_ms}"
-    if settings.idle_session_timeout_ms:
-        options += f" -c idle_session_timeout={settings.idle_session_timeout_ms}"
+    # No libpq `options` here: RDS Proxy refuses any connection that carries it, PgBouncer too.
     kwargs: dict[str, Any] = {
         "connect_timeout": settings.connect_timeout,
         "application_name": settings.application_name,
-        "options": options,
         # Keepalives let a connection to a vanished server fail fast instead of hanging.
         "keepalives": 1,
         "keepalives_idle": 30,
@@ -124,6 +133,8 @@ def _connect_kwargs(settings: DatabaseSettings) -> dict[str, Any]:
         kwargs["sslmode"] = settings.sslmode
     if settings.url:
         return {"dsn": settings.url, **kwargs}
+    if settings.iam_auth:
+        return {**kwargs, **_iam_login(settings)}
     secret = database_credentials(settings.secret_id)
     host = settings.host or secret.get("host")
     if not host:
@@ -138,8 +149,33 @@ def _connect_kwargs(settings: DatabaseSettings) -> dict[str, Any]:
     return kwargs
 
 
+def _iam_login(settings: DatabaseSettings) -> dict[str, Any]:
+    """User and a signed token instead of a password: the proxy checks it against the function's IAM role."""
+    from lambdakit.iam_auth import MissingCredentials, auth_token
+
+    port = settings.port or 5432
+    try:
+        token = auth_token(settings.host or "", port, settings.user or "")
+    except MissingCredentials as exc:
+        raise ConfigError(str(exc)) from exc
+    return {"user": settings.user, "password": token, "host": settings.host, "port": port, "dbname": settings.dbname}
+
+
 def _is_auth_failure(exc: psycopg2.OperationalError) -> bool:
     return exc.pgcode in ("28P01", "28000") or "authentication failed" in str(exc)
+
+
+def _is_connection_limit(exc: psycopg2.Error) -> bool:
+    if exc.pgcode == "53300":
+        return True
+    text = str(exc)
+    return any(message in text for message in _CONNECTION_LIMIT_MESSAGES)
+
+
+def _at_connection_limit() -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "database is at its connection limit, try again shortly", retry_after=CONNECTION_LIMIT_RETRY_AFTER
+    )
 
 
 def _open(settings: DatabaseSettings) -> TrackedConnection:
@@ -147,9 +183,11 @@ def _open(settings: DatabaseSettings) -> TrackedConnection:
     deadline = time.monotonic() + settings.connect_retry_seconds
     delay = 0.25
     reread_secret = False
+    wanted = session.wanted_defaults(settings.statement_timeout_ms, settings.idle_session_timeout_ms)
     while True:
         try:
-            return psycopg2.connect(**_connect_kwargs(settings))
+            kwargs = _connect_kwargs(settings)
+            return session.open_with_defaults(functools.partial(psycopg2.connect, **kwargs), wanted)
         except psycopg2.OperationalError as exc:
             if _is_auth_failure(exc) and settings.secret_id and not reread_secret:
                 reread_secret = True
@@ -160,6 +198,8 @@ def _open(settings: DatabaseSettings) -> TrackedConnection:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 metrics.connect_failed(exc)
+                if _is_connection_limit(exc):
+                    raise _at_connection_limit() from exc
                 raise ServiceUnavailable("database unavailable, try again shortly") from exc
             time.sleep(min(delay, remaining))
             delay = min(delay * 2, 2.0)
@@ -205,6 +245,8 @@ def _translate(exc: psycopg2.Error) -> ApiError | None:
     diag = exc.diag
     if code == "57014":
         return GatewayTimeout("database statement timed out")
+    if _is_connection_limit(exc):
+        return _at_connection_limit()
     if code in _CONFLICT:
         return Conflict(f"conflict: {_CONFLICT[code]} ({diag.constraint_name or 'constraint'})")
     if code in _RETRY_LATER:
@@ -272,6 +314,10 @@ def _run(fn: Callable[..., Any], read_only: bool, args: tuple, kwargs: dict) -> 
         finally:
             _current = None
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+# With SnapStart, the runtime calls these around the snapshot; elsewhere this registers nothing.
+snapstart.register_hooks()
 
 
 @overload

@@ -31,6 +31,9 @@ _RUNTIME_VARIABLES = (
     "DB_STATEMENT_TIMEOUT_MS",
     "DB_IDLE_SESSION_TIMEOUT_MS",
     "DB_APPLICATION_NAME",
+    "DB_IAM_AUTH",
+    "DB_USER",
+    "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT",
 )
 
 
@@ -72,6 +75,20 @@ def pg() -> Iterator[EmbeddedPostgres]:
     remove_database(server)
 
 
+def restore_role_defaults(url: str) -> None:
+    """Put the role's session defaults back to the runtime's defaults (a test may have stored others)."""
+    from lambdakit import session
+
+    conn = psycopg2.connect(url)
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("ALTER ROLE CURRENT_USER IN DATABASE postgres RESET ALL")
+        session.store_role_defaults(conn, session.wanted_defaults(4_000, None))
+    finally:
+        conn.close()
+
+
 @pytest.fixture
 def lambda_env(pg: EmbeddedPostgres, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmbeddedPostgres]:
     """The Lambda's environment pointed at the shared database over TCP, starting cold."""
@@ -81,6 +98,7 @@ def lambda_env(pg: EmbeddedPostgres, monkeypatch: pytest.MonkeyPatch) -> Iterato
     reset_runtime()
     yield pg
     reset_runtime()
+    restore_role_defaults(pg.url)
 
 
 @pytest.fixture

@@ -66,9 +66,17 @@ class UnsupportedMediaType(ApiError):
 
 
 class ServiceUnavailable(ApiError):
-    """The database cannot be reached right now; the client may retry."""
+    """The database cannot be reached right now; the client may retry.
+
+    `retry_after` (seconds) is set when the wait is known to be short, as when every connection slot of
+    the database is taken; a REST answer carries it as the `Retry-After` header.
+    """
 
     status = 503
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class GatewayTimeout(ApiError):

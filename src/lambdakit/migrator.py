@@ -9,12 +9,15 @@ ledger table and a loop.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import psycopg2
 
+from lambdakit import session
 from lambdakit.errors import ApiError
+from lambdakit.settings import parse_session_timeouts
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 # Any constant will do; it only has to be the same for every migrator of this database.
@@ -42,6 +45,8 @@ def apply_migrations(conn: Any, directory: Path = MIGRATIONS_DIR) -> list[str]:
     """Apply each file not yet recorded, each in its own committed transaction; return the names applied.
 
     Stops at the first failure, rolled back, with MigrationFailed: the files before it stay applied.
+    Then stores the runtime's timeouts as the role's defaults (lambdakit.session), so that a pooler's
+    server connections opened from now on start with them, before any request needs them.
     """
     conn.rollback()  # start from a clean transaction whatever the caller did before
     was_autocommit = conn.autocommit
@@ -53,6 +58,7 @@ def apply_migrations(conn: Any, directory: Path = MIGRATIONS_DIR) -> list[str]:
                 applied.append(path.name)
     finally:
         conn.autocommit = was_autocommit
+    session.ensure_role_defaults(conn, session.wanted_defaults(*parse_session_timeouts(dict(os.environ))))
     return applied
 
 

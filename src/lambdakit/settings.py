@@ -19,6 +19,8 @@ class DatabaseSettings:
 
     url: str | None
     secret_id: str | None
+    iam_auth: bool
+    user: str | None
     host: str | None
     port: int | None
     dbname: str | None
@@ -26,7 +28,7 @@ class DatabaseSettings:
     connect_timeout: int
     connect_retry_seconds: float
     statement_timeout_ms: int
-    idle_session_timeout_ms: int
+    idle_session_timeout_ms: int | None
     application_name: str
 
     @property
@@ -61,27 +63,52 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
     return value
 
 
+def _flag(env: dict[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no"):
+        return False
+    if raw in ("1", "true", "yes"):
+        return True
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def parse_session_timeouts(env: dict[str, str]) -> tuple[int, int | None]:
+    """DB_STATEMENT_TIMEOUT_MS and DB_IDLE_SESSION_TIMEOUT_MS (None when unset: the role's own value stays).
+
+    The migrator reads them too, without a database URL.
+    """
+    idle = _int(env, "DB_IDLE_SESSION_TIMEOUT_MS", -1)
+    return _int(env, "DB_STATEMENT_TIMEOUT_MS", 4_000), None if idle < 0 else idle
+
+
 def parse_database_settings(env: dict[str, str]) -> DatabaseSettings:
     """Read the DB_* variables (and DATABASE_URL) from a mapping; raises ConfigError on bad values."""
     url = env.get("DATABASE_URL", "").strip() or None
     secret_id = env.get("DB_SECRET_ARN", "").strip() or None
-    if url is None and secret_id is None:
-        raise ConfigError("set DATABASE_URL (local) or DB_SECRET_ARN (deployed) to reach the database")
+    iam_auth = _flag(env, "DB_IAM_AUTH")
+    user = env.get("DB_USER", "").strip() or None
+    if iam_auth and not (user and env.get("DB_HOST", "").strip()):
+        raise ConfigError("DB_IAM_AUTH needs DB_USER and DB_HOST (the proxy endpoint) to sign a token for")
+    if url is None and secret_id is None and not iam_auth:
+        raise ConfigError("set DATABASE_URL (local), DB_SECRET_ARN or DB_IAM_AUTH (deployed) to reach the database")
     sslmode = env.get("DB_SSLMODE", "").strip() or ("prefer" if url else "require")
     if sslmode not in _SSL_MODES:
         raise ConfigError(f"DB_SSLMODE must be one of {sorted(_SSL_MODES)}, got {sslmode!r}")
     port = _int(env, "DB_PORT", 0, minimum=0) or None
+    statement_timeout_ms, idle_session_timeout_ms = parse_session_timeouts(env)
     return DatabaseSettings(
         url=url,
         secret_id=secret_id,
+        iam_auth=iam_auth,
+        user=user,
         host=env.get("DB_HOST", "").strip() or None,
         port=port,
         dbname=env.get("DB_NAME", "").strip() or None,
         sslmode=sslmode,
         connect_timeout=_int(env, "DB_CONNECT_TIMEOUT", 5, minimum=1),
         connect_retry_seconds=_float(env, "DB_CONNECT_RETRY_SECONDS", 0.0),
-        statement_timeout_ms=_int(env, "DB_STATEMENT_TIMEOUT_MS", 4_000),
-        idle_session_timeout_ms=_int(env, "DB_IDLE_SESSION_TIMEOUT_MS", 0),
+        statement_timeout_ms=statement_timeout_ms,
+        idle_session_timeout_ms=idle_session_timeout_ms,
         application_name=(
             env.get("DB_APPLICATION_NAME", "").strip() or env.get("POWERTOOLS_SERVICE_NAME", "").strip() or "lambda-api"
         ),

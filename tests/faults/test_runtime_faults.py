@@ -22,7 +22,7 @@ from local.events import rest_v1_event
 from tests.conftest import _RUNTIME_VARIABLES, reset_runtime
 from tests.faults import fault_routes
 from tests.faults.client import Answer, Tally
-from tests.faults.conftest import app_url, superuser
+from tests.faults.conftest import APP_USER, app_url, superuser
 from tests.faults.harness import wait_for
 from tests.faults.proxy import PausingProxy
 
@@ -90,9 +90,9 @@ def test_6_rotated_password_is_read_again_once_and_a_stale_secret_is_not_retried
             attempts.append(kwargs["password"])
         return connect(*args, **kwargs)
 
-    def counting_fetch(secret_id: str) -> dict:
+    def counting_fetch(secret_id: str, **kwargs: Any) -> dict:
         reads.append(secret_id)
-        return fetch(secret_id)
+        return fetch(secret_id, **kwargs)
 
     runtime.setattr(psycopg2, "connect", counting_connect)
     runtime.setattr(credentials, "_fetch", counting_fetch)
@@ -127,15 +127,20 @@ def test_8_the_runtime_idle_session_timeout_closes_its_own_session_and_the_next_
     tally = Tally("8. DB_IDLE_SESSION_TIMEOUT_MS (runtime option)")
     runtime.setenv("DATABASE_URL", app_url(fault_db))
     runtime.setenv("DB_IDLE_SESSION_TIMEOUT_MS", "500")
-    first = call(tally, "/ping")
-    with superuser(fault_db) as admin, admin.cursor() as cur:
+    try:
+        first = call(tally, "/ping")
+        with superuser(fault_db) as admin, admin.cursor() as cur:
 
-        def gone() -> bool:
-            cur.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (first.body["backend"],))
-            return cur.fetchone()[0] == 0
+            def gone() -> bool:
+                cur.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (first.body["backend"],))
+                return cur.fetchone()[0] == 0
 
-        assert wait_for(gone, 5)
-    second = call(tally, "/ping")
+            assert wait_for(gone, 5)
+        second = call(tally, "/ping")
+    finally:
+        # The runtime stored the timeout as the role's default; the later scenarios expect none.
+        with superuser(fault_db) as admin, admin.cursor() as cur:
+            cur.execute(f"ALTER ROLE {APP_USER} IN DATABASE postgres RESET idle_session_timeout")
     tally.record()
     assert first.status == second.status == 200
     assert second.body["backend"] != first.body["backend"]

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.slow
 WORKERS = 3
 CONNECT_TIMEOUT = 2
 UNAVAILABLE = {"message": "database unavailable, try again shortly"}
+AT_CONNECTION_LIMIT = {"message": "database is at its connection limit, try again shortly"}
 
 
 def server_env(db: EmbeddedPostgres, **extra: str) -> dict[str, str]:
@@ -169,7 +170,7 @@ def test_7_too_many_connections_is_a_503_without_a_crash_and_recovers(fault_db, 
         for conn in held:
             conn.close()
     assert held, "could not take any connection slot"
-    assert all(a.status == 503 and a.body == UNAVAILABLE for a in starved)
+    assert all(a.status == 503 and a.body == AT_CONNECTION_LIMIT for a in starved)
     assert spread(tally, server.base, WORKERS) == workers  # same processes: nothing crashed
     assert server.alive()
     tally.record(expected=f"{len(starved)}× 503 while all slots were held (by design)")

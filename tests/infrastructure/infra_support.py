@@ -150,6 +150,8 @@ def synth(directory: Path, context: dict[str, Any] | None = None, environ: dict[
             "schemaFile": str(directory / "schema.graphql"),
             "srcDir": str(directory),
             "buildDir": str(directory / "no-build"),
+            # No pip per synth: these tests look at the template, not at the package.
+            "synthWithoutBuild": True,
         }
     )
     merged.update(context or {})

@@ -12,14 +12,25 @@ import pytest
 from infra_support import ROOT
 
 from infra import aws_ops
-from infra.build import build
+from infra.build import PRUNED, STAMP, build
 
 
 @pytest.fixture(scope="session")
-def package(tmp_path_factory):
-    """One real build per test run (pip downloads wheels from PyPI, cached in the session dir)."""
-    out = tmp_path_factory.mktemp("build")
-    return build(ROOT / "src", out, "x86_64", wheel_cache=tmp_path_factory.getbasetemp() / "wheels")
+def wheels(tmp_path_factory):
+    """pip's cache for the builds of this run (wheels come from PyPI once)."""
+    return tmp_path_factory.getbasetemp() / "wheels"
+
+
+@pytest.fixture(scope="session")
+def package(tmp_path_factory, wheels):
+    """One real x86_64 build per test run."""
+    return build(ROOT / "src", tmp_path_factory.mktemp("build"), "x86_64", wheel_cache=wheels)
+
+
+@pytest.fixture(scope="session")
+def package_arm64(tmp_path_factory, wheels):
+    """One real arm64 build per test run (psycopg2-binary's arm64 wheels are manylinux_2_28 only)."""
+    return build(ROOT / "src", tmp_path_factory.mktemp("build-arm64"), "arm64", wheel_cache=wheels)
 
 
 def test_build_zip_holds_the_handler_and_psycopg2_manylinux_binary_for_python312(package):
@@ -29,10 +40,53 @@ def test_build_zip_holds_the_handler_and_psycopg2_manylinux_binary_for_python312
     assert any(n.startswith("aws_lambda_powertools/") for n in names)
 
 
-def test_build_zip_leaves_out_boto3_botocore_tests_and_caches(package):
+def test_the_arm64_zip_holds_psycopg2_built_for_aarch64_and_no_x86_64_binary(package_arm64):
+    names = zipfile.ZipFile(package_arm64).namelist()
+    assert "psycopg2/_psycopg.cpython-312-aarch64-linux-gnu.so" in names
+    assert not [n for n in names if "x86_64" in n]
+    assert json.loads((package_arm64.parent / STAMP).read_text())["arch"] == "arm64"
+
+
+def test_build_zip_leaves_out_boto3_botocore_tests_and_other_pythons_caches(package):
     names = zipfile.ZipFile(package).namelist()
     assert not [n for n in names if n.split("/")[0].startswith(("boto3", "botocore", "s3transfer"))]
-    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc") or n.startswith("tests/")]
+    assert not [n for n in names if n.startswith("tests/")]
+    assert not [n for n in names if n.endswith(".pyc") and "cpython-312" not in n and "__pycache__" in n]
+    assert not [n for n in names if n.endswith(PRUNED)]
+
+
+# What CPython 3.12 writes at the start of its .pyc files (importlib.util.MAGIC_NUMBER there).
+PYTHON312_MAGIC = (3531).to_bytes(2, "little") + b"\r\n"
+
+
+def pyc_flags(data: bytes) -> int:
+    return int.from_bytes(data[4:8], "little")
+
+
+def test_src_ships_with_unchecked_hash_bytecode_for_python312_beside_its_sources(package):
+    archive = zipfile.ZipFile(package)
+    names = archive.namelist()
+    assert "db_utils.py" in names and "lambdakit/session.py" in names
+    pyc = archive.read("__pycache__/db_utils.cpython-312.pyc")
+    assert pyc[:4] == PYTHON312_MAGIC
+    assert pyc_flags(pyc) == 0b01  # hash-based, source not checked: nothing to stat or compile at a cold start
+
+
+def test_the_third_party_modules_src_imports_ship_as_bytecode_only_and_the_rest_as_source(package):
+    names = set(zipfile.ZipFile(package).namelist())
+    for module in ("aws_lambda_powertools/__init__", "aws_lambda_powertools/logging/logger", "psycopg2/extensions"):
+        assert f"{module}.pyc" in names and f"{module}.py" not in names, module
+    assert "aws_lambda_powertools/event_handler/appsync.pyc" in names  # a lazy import, found too
+    assert "aws_lambda_powertools/utilities/batch/__init__.py" in names  # never imported: left as source
+
+
+def test_if_stale_does_not_rebuild_a_package_that_matches_src_and_arch(package, monkeypatch, capsys):
+    from infra import build as builder
+
+    monkeypatch.setattr(builder, "build", lambda *args, **kwargs: pytest.fail("rebuilt a current package"))
+    assert builder.main(["--arch", "x86_64", "--out", str(package.parent), "--if-stale"]) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert builder.stale_reason(package.parent / "package", ROOT / "src", "arm64") is not None
 
 
 @pytest.fixture
@@ -141,6 +195,36 @@ def test_invoke_finds_the_function_from_the_stack_outputs_when_not_given():
 
     assert aws_ops.stack_outputs("students-api-prod", client=lambda _: FakeCfn()) == {"FunctionName": "fn-from-stack"}
     assert calls == ["students-api-prod"]
+
+
+@pytest.mark.parametrize("variable", ["AWS_REGION", "REGION"])
+def test_aws_region_or_region_is_the_region_boto3_uses(monkeypatch, variable):
+    import boto3
+
+    env = {variable: "ap-southeast-2"}
+    assert aws_ops.use_region_from_environment(env) == "ap-southeast-2"
+    monkeypatch.setenv("AWS_DEFAULT_REGION", env["AWS_DEFAULT_REGION"])  # what boto3 reads
+    client = boto3.client("lambda", aws_access_key_id="k", aws_secret_access_key="s")
+    assert client.meta.region_name == "ap-southeast-2"
+
+
+def test_an_explicit_aws_default_region_wins():
+    env = {"AWS_DEFAULT_REGION": "eu-west-1", "AWS_REGION": "us-east-1"}
+    assert aws_ops.use_region_from_environment(env) == "eu-west-1"
+
+
+def test_a_requirement_without_a_wheel_for_the_platform_is_named_as_such_not_as_a_network_problem(
+    monkeypatch, tmp_path
+):
+    import subprocess
+
+    from infra import build as builder
+
+    refused = subprocess.CompletedProcess([], 1, "", "ERROR: No matching distribution found for psycopg2-binary==9.9\n")
+    monkeypatch.setattr(builder.subprocess, "run", lambda *args, **kwargs: refused)
+    (tmp_path / "requirements.txt").write_text("psycopg2-binary==9.9\n")
+    with pytest.raises(builder.BuildError, match=r"no wheel for Lambda's arm64 platform \(manylinux2014_aarch64"):
+        builder._install_requirements(tmp_path / "requirements.txt", tmp_path / "out", "arm64", None)
 
 
 def test_tail_with_a_request_id_prints_only_that_requests_lines(aws):

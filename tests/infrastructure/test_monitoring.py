@@ -40,6 +40,7 @@ def created(tmp_path_factory):
     context = {
         "stage": "prod",
         "createDatabase": True,
+        "reservedConcurrency": "off",  # a created cluster would otherwise cap concurrency at its budget
         "apiType": "http",
         "alarmEmail": "oncall@example.com",
         "vpcId": "vpc-0123456789abcdef0",

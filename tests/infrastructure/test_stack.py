@@ -261,6 +261,7 @@ def test_clean_clone_synth_via_app_py_works_offline_when_the_lambda_module_canno
         "schemaFile": str(src / "schema.graphql"),
         "srcDir": str(src),
         "buildDir": str(tmp_path / "no-build"),
+        "synthWithoutBuild": True,
     }
     env = {
         "PATH": os.environ["PATH"],

@@ -100,3 +100,64 @@ def test_boto3_is_not_loaded_when_database_url_is_set(pg):
         check=True,
     )
     assert out.stdout.strip().splitlines()[-1] == "False"  # after the metric lines of the cold start
+
+
+def test_the_secret_comes_from_the_extension_without_boto3(pg, tmp_path):
+    """A cold process: secret from a stand-in for the extension's HTTP API, and boto3 never imported."""
+    secret = json.dumps({"username": "postgres", "password": "postgres", "host": "127.0.0.1", "port": pg.port})
+    code = (
+        "import sys, json, lambda_function\n"
+        "from local.events import direct_event\n"
+        "from local.secrets_extension import FakeSecretsExtension\n"
+        f"with FakeSecretsExtension({{'students/db': {secret!r}}}, 'session-token', {{port}}) as ext:\n"
+        "    r = lambda_function.handler(direct_event('get_student', studentId=1), None)\n"
+        "    print(json.dumps({'ok': 'data' in r, 'boto3': 'boto3' in sys.modules, 'asked': ext.requests}))\n"
+    )
+    from local.embedded_pg import free_port
+
+    port = free_port()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}",
+        "DB_SECRET_ARN": "students/db",
+        "DB_SSLMODE": "disable",
+        "AWS_SESSION_TOKEN": "session-token",
+        "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": str(port),
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code.replace("{port}", str(port))],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"ok": True, "boto3": False, "asked": ["students/db"]}
+
+
+def test_without_an_answering_extension_the_secret_is_read_with_boto3(secret_env, monkeypatch):
+    from local.embedded_pg import free_port
+
+    monkeypatch.setenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", str(free_port()))  # nothing listens there
+    answer = lambda_function.handler(direct_event("get_student", studentId=1), None)
+    assert answer["data"]["studentId"] == 1
+
+
+def test_a_refused_password_is_read_again_past_the_extensions_cache(secret_env, admin, monkeypatch):
+    client, arn = secret_env
+    old = client.get_secret_value(SecretId=arn)["SecretString"]
+    from local.secrets_extension import FakeSecretsExtension
+
+    with FakeSecretsExtension({arn: old}, "tok") as extension:
+        monkeypatch.setenv("AWS_SESSION_TOKEN", "tok")
+        monkeypatch.setenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", str(extension.port))
+        assert "data" in lambda_function.handler(direct_event("get_student", studentId=1), None)
+        assert extension.requests == [arn]
+        with admin.cursor() as cur:
+            cur.execute("ALTER ROLE app_user PASSWORD 'second-password'")
+            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'app_user'")
+        rotated = {**json.loads(old), "password": "second-password"}
+        client.put_secret_value(SecretId=arn, SecretString=json.dumps(rotated))
+        # The extension still serves the old password (its cache); the re-read goes to Secrets Manager.
+        assert "data" in lambda_function.handler(direct_event("get_student", studentId=1), None)
+        assert extension.requests == [arn]

@@ -144,17 +144,26 @@ def test_a_connection_killed_by_the_server_is_replaced_without_failing_the_reque
     assert notes(admin, "after-kill") == 1
 
 
-def test_session_settings_travel_in_the_startup_packet(monkeypatch, admin):
+def test_timeouts_are_the_roles_defaults_and_no_startup_options_are_sent(monkeypatch, admin):
     monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "1234")
+    monkeypatch.setenv("DB_IDLE_SESSION_TIMEOUT_MS", "600000")
     monkeypatch.setenv("DB_APPLICATION_NAME", "students-test")
     pid = call("backend_pid")["data"]
     with admin.cursor() as cur:
         cur.execute("SELECT application_name FROM pg_stat_activity WHERE pid = %s", (pid,))
         assert cur.fetchone()[0] == "students-test"
+        cur.execute(
+            "SELECT setconfig FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole"
+            " JOIN pg_database d ON d.oid = s.setdatabase WHERE r.rolname = 'postgres' AND d.datname = 'postgres'"
+        )
+        assert set(cur.fetchone()[0]) >= {"statement_timeout=1234", "idle_session_timeout=600000"}
     conn, _ = db_utils.get_connection()
+    assert "options" not in conn.dsn
     with conn.cursor() as cur:
-        cur.execute("SHOW statement_timeout")
-        assert cur.fetchone()["statement_timeout"] == "1234ms"
+        cur.execute(
+            "SELECT current_setting('statement_timeout') AS st, current_setting('idle_session_timeout') AS idle"
+        )
+        assert cur.fetchone() == {"st": "1234ms", "idle": "10min"}
 
 
 def test_a_statement_timeout_is_a_504_and_the_environment_serves_the_next_request(monkeypatch):

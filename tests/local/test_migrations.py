@@ -122,3 +122,13 @@ def test_migrate_is_served_to_direct_invokes_only():
     routes = router.routes
     assert routes.direct_route("migrate") is not None
     assert all(route.function != "migrate" for route in (*routes.rest, *routes.graphql))
+
+
+def test_migrating_stores_the_runtimes_timeouts_as_the_roles_defaults_for_poolers(empty_db, tmp_path, monkeypatch):
+    """A pooler's server sessions opened after `make migrate` start with the timeouts; nothing per request."""
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "4321")
+    monkeypatch.setenv("DB_IDLE_SESSION_TIMEOUT_MS", "60000")
+    apply_migrations(empty_db, _write(tmp_path / "m", {}))
+    assert _query(empty_db, "SELECT current_setting('statement_timeout'), current_setting('idle_session_timeout')") == [
+        ("4321ms", "1min")
+    ]

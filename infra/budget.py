@@ -1,0 +1,90 @@
+"""The database's connection budget, and how the stack keeps the function within it.
+
+Each warm execution environment holds one connection, so the function's concurrency is its number of
+connections. Of the database's `max_connections`, the function may use what is left after the slots
+PostgreSQL keeps for superusers and a headroom for migrations, consoles and monitoring:
+
+    function connections = max_connections - 3 - max(5, ceil(max_connections / 10))
+
+Without RDS Proxy that is the function's reserved concurrency. With RDS Proxy the function's
+connections go to the proxy, which multiplexes them, so the budget sizes the proxy's pool instead
+(MaxConnectionsPercent) and concurrency is not capped by it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+from infra.config import Config
+
+# AWS's documented default max_connections for Aurora PostgreSQL Serverless v2, by the cluster's
+# *maximum* capacity (ACUs) - Aurora holds it constant while the instance scales (Aurora User Guide,
+# "Maximum connections for Aurora Serverless v2"). Between two points we interpolate, rounding down.
+AURORA_PG_SERVERLESS_V2 = ((1.0, 189), (4.0, 823), (8.0, 1669), (16.0, 3360), (32.0, 5000))
+# "When you specify a minimum capacity of 0.5 ACUs, PostgreSQL-compatible Aurora Serverless v2 DB
+# instances set an upper limit of 2,000 on the max_connections setting" (same page); applied to 0 (auto-pause) too.
+LOW_MINIMUM_CAP = 2000
+SUPERUSER_RESERVED = 3  # PostgreSQL's superuser_reserved_connections default
+MIN_HEADROOM = 5
+
+
+def aurora_serverless_v2_max_connections(max_capacity: float, min_capacity: float) -> int:
+    """The default max_connections of an Aurora PostgreSQL Serverless v2 instance with this capacity range."""
+    points = AURORA_PG_SERVERLESS_V2
+    if max_capacity <= points[0][0]:
+        value = points[0][1] * max_capacity / points[0][0]
+    elif max_capacity >= points[-1][0]:
+        value = points[-1][1]
+    else:
+        (a, va), (b, vb) = next((p, q) for p, q in itertools.pairwise(points) if p[0] <= max_capacity <= q[0])
+        value = va + (vb - va) * (max_capacity - a) / (b - a)
+    if min_capacity <= 0.5:
+        value = min(value, LOW_MINIMUM_CAP)
+    return int(value)
+
+
+@dataclass(frozen=True)
+class ConnectionBudget:
+    """How many of the database's connections the function may hold, and where the number came from."""
+
+    max_connections: int
+    source: str
+
+    @property
+    def headroom(self) -> int:
+        """Slots left for migrations, psql and monitoring."""
+        return max(MIN_HEADROOM, math.ceil(self.max_connections / 10))
+
+    @property
+    def for_function(self) -> int:
+        """Connections the function may hold: one per concurrent execution environment."""
+        return max(1, self.max_connections - SUPERUSER_RESERVED - self.headroom)
+
+    @property
+    def proxy_percent(self) -> int:
+        """The same budget as RDS Proxy's MaxConnectionsPercent (of max_connections)."""
+        return max(1, min(100, 100 * self.for_function // self.max_connections))
+
+
+def connection_budget(config: Config) -> ConnectionBudget | None:
+    """The budget from dbMaxConnections, else from the created cluster's capacity; None when unknown."""
+    if config.db_max_connections is not None:
+        return ConnectionBudget(config.db_max_connections, "dbMaxConnections")
+    if config.create_database:
+        value = aurora_serverless_v2_max_connections(config.db_max_capacity, config.db_min_capacity)
+        source = f"Aurora Serverless v2 default for {config.db_min_capacity:g}-{config.db_max_capacity:g} ACUs"
+        return ConnectionBudget(value, source)
+    return None
+
+
+def reserved_concurrency(config: Config, budget: ConnectionBudget | None) -> int | None:
+    """The function's reserved concurrency: as given, else the budget (direct connections only), else none."""
+    if config.reserved_concurrency == "off":
+        return None
+    if isinstance(config.reserved_concurrency, int):
+        return config.reserved_concurrency
+    if budget is None or config.rds_proxy:
+        return None
+    return budget.for_function
