@@ -19,7 +19,6 @@ from typing import Any, TypeVar, overload
 
 import psycopg2
 import psycopg2.extensions
-from aws_lambda_powertools import Logger
 
 from lambdakit import metrics, session, snapstart
 from lambdakit.credentials import database_credentials, refresh_credentials
@@ -31,11 +30,11 @@ from lambdakit.errors import (
     InternalError,
     ServiceUnavailable,
 )
+from lambdakit.log import logger
 from lambdakit.router import routed
 from lambdakit.settings import ConfigError, DatabaseSettings, database_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
-logger = Logger()
 
 # SQLSTATEs after which the server has ended the session.
 _SESSION_ENDED = {"57P01", "57P02", "57P03", "57P05", "25P03"}

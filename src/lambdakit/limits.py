@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
 from lambdakit.errors import BadRequest, PayloadTooLarge
+from lambdakit.routemodel import record  # a frozen record without @dataclass's import cost
 
 # Lambda refuses a synchronous invoke whose payload is 6 MiB or more (RequestEntityTooLargeException).
 MAX_EVENT_BYTES = 6 * 1024 * 1024
@@ -21,7 +21,7 @@ _STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _BRACKETS = re.compile(r"[\[\]{}]")
 
 
-@dataclass(frozen=True)
+@record()
 class Limits:
     """Per-request budgets (README, Limits): JSON nesting depth and the number of JSON values in a body."""
 

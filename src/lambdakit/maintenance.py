@@ -6,7 +6,6 @@ Direct only, so no API can reach it; lambda_function.py includes this router nex
 from __future__ import annotations
 
 from db_utils import transaction
-from lambdakit.migrator import apply_migrations
 from lambdakit.router import Router
 
 router = Router()
@@ -16,4 +15,6 @@ router = Router()
 @transaction
 def migrate(conn) -> dict:
     """Apply pending src/migrations/*.sql inside the function, the one thing that reaches a private database."""
+    from lambdakit.migrator import apply_migrations  # only this route needs it, and never on a cold start
+
     return {"applied": apply_migrations(conn)}

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 from typing import Any
-
-from aws_lambda_powertools import Logger
 
 from lambdakit import metrics
 
@@ -30,7 +29,6 @@ _APPSYNC_ID_HEADERS = ("x-amzn-requestid", "x-amzn-trace-id")
 # initialisation, a local server waiting for its first request), not import time.
 _MAX_INIT_SECONDS = 10.0
 
-logger = Logger()
 _cold = True
 _request_id: str | None = None
 _lambda_id: str | None = None
@@ -46,11 +44,18 @@ class _RequestIds(logging.Filter):
         return True
 
 
+_filtered = False
+
+
 def install_log_filter() -> None:
     """Put the filter on the handler Powertools Logger instances of this service share (once)."""
-    handler = logger.registered_handler
+    global _filtered
+    from aws_lambda_powertools import Logger
+
+    handler = Logger().registered_handler
     if not any(isinstance(f, _RequestIds) for f in handler.filters):
         handler.addFilter(_RequestIds())
+    _filtered = True
 
 
 def start_request(event: Any, context: Any) -> str | None:
@@ -64,6 +69,8 @@ def start_request(event: Any, context: Any) -> str | None:
     _request_id = request_id = request_id or lambda_id
     if _cold:
         _first_event()
+    if not _filtered and "aws_lambda_powertools.logging" in sys.modules:
+        install_log_filter()  # someone made a Logger (route code, an error line): its lines get the ids too
     return request_id
 
 
@@ -75,7 +82,6 @@ def request_ids() -> dict[str, str | None]:
 def _first_event() -> None:
     global _cold
     _cold = False
-    install_log_filter()
     kind = os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE", "local")
     metrics.cold_start(_init_seconds() if kind == "on-demand" else None, kind)
 

@@ -8,9 +8,9 @@ synth and on localhost. Standard library only: synth uses it where the Lambda's 
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -74,14 +74,91 @@ def snake_case(name: str) -> str:
     return _CAMEL_BOUNDARY.sub(r"_\1", name).lower()
 
 
+# -- records -----------------------------------------------------------------------------------------
+class Factory:
+    """A default made afresh for each record (`params: dict = Factory(dict)`)."""
+
+    def __init__(self, make: Any) -> None:
+        self.make = make
+
+
+def record(*, uncompared: tuple[str, ...] = ()) -> Any:
+    """Make a class a frozen record of its annotated fields: keyword or positional, equal by value.
+
+    Written here rather than `@dataclass(frozen=True)`: that decorator generates each class's methods
+    with exec when the module is imported (about 0.7 ms a class, seven here), and every cold start
+    imports this module. `uncompared` fields (a source line, a compiled regex) are left out of
+    equality, hashing and repr.
+    """
+
+    def decorate(cls: Any) -> Any:
+        names = tuple(inspect.get_annotations(cls))
+        cls._fields = names
+        cls._defaults = {name: cls.__dict__[name] for name in names if name in cls.__dict__}
+        cls._compared = tuple(name for name in names if name not in uncompared)
+        cls.__init__ = _init
+        cls.__setattr__ = _frozen_setattr
+        cls.__delattr__ = _frozen_delattr
+        cls.__eq__ = _eq
+        cls.__hash__ = _hash
+        cls.__repr__ = _repr
+        return cls
+
+    return decorate
+
+
+def _init(self: Any, *args: Any, **kwargs: Any) -> None:
+    fields = self._fields
+    if len(args) > len(fields):
+        raise TypeError(f"{type(self).__name__}() takes {len(fields)} arguments, got {len(args)}")
+    values = dict(zip(fields, args, strict=False))
+    for name, value in kwargs.items():
+        if name not in fields or name in values:
+            raise TypeError(f"{type(self).__name__}() got an unexpected or repeated argument {name!r}")
+        values[name] = value
+    for name in fields:
+        if name not in values:
+            if name not in self._defaults:
+                raise TypeError(f"{type(self).__name__}() missing argument {name!r}")
+            default = self._defaults[name]
+            values[name] = default.make() if isinstance(default, Factory) else default
+        object.__setattr__(self, name, values[name])
+    post_init = getattr(self, "__post_init__", None)
+    if post_init is not None:
+        post_init()
+
+
+def _frozen_setattr(self: Any, name: str, value: Any) -> None:
+    raise AttributeError(f"cannot assign to field {name!r}: {type(self).__name__} is frozen")
+
+
+def _frozen_delattr(self: Any, name: str) -> None:
+    raise AttributeError(f"cannot delete field {name!r}: {type(self).__name__} is frozen")
+
+
+def _eq(self: Any, other: Any) -> Any:
+    if other.__class__ is not self.__class__:
+        return NotImplemented
+    return all(getattr(self, name) == getattr(other, name) for name in self._compared)
+
+
+def _hash(self: Any) -> int:
+    return hash(tuple(getattr(self, name) for name in self._compared))
+
+
+def _repr(self: Any) -> str:
+    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._compared)
+    return f"{type(self).__name__}({shown})"
+
+
 # -- paths -------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@record(uncompared=("regex",))
 class PathTemplate:
     """A parsed route path: its segments, parameter names, one regex, and its specificity."""
 
     text: str
     segments: tuple[tuple[int, str], ...]
-    regex: re.Pattern[str] = field(compare=False, repr=False)
+    regex: re.Pattern[str]
 
     @property
     def parameters(self) -> tuple[str, ...]:
@@ -139,7 +216,7 @@ def parse_path(text: str) -> PathTemplate:
 
 
 # -- parameters --------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@record()
 class Param:
     """One argument a route function takes from its inputs: by name, of a type, required or not."""
 
@@ -208,7 +285,7 @@ def _split_union(text: str) -> list[str]:
 
 
 # -- route records -----------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@record()
 class Spec:
     """What a route function declares besides where it is served: its inputs, schemas and docs.
 
@@ -222,7 +299,7 @@ class Spec:
     accepts_any: bool = False
     body: Mapping[str, Any] | None = None
     response: Mapping[str, Any] | None = None
-    params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    params: Mapping[str, Mapping[str, Any]] = Factory(dict)
     summary: str = ""
     auth: str | None = None
     groups: tuple[str, ...] = ()
@@ -249,7 +326,7 @@ class Spec:
         return bool(self.groups or self.scopes)
 
 
-@dataclass(frozen=True)
+@record(uncompared=("where",))
 class RestRoute:
     """`@router.rest(method, path)`: an API Gateway method on a resource."""
 
@@ -259,7 +336,7 @@ class RestRoute:
     module: str = ""
     status: int = 200
     spec: Spec = Spec()
-    where: str = field(default="", compare=False)
+    where: str = ""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -267,7 +344,7 @@ class RestRoute:
         return self.method, self.path.text
 
 
-@dataclass(frozen=True)
+@record(uncompared=("where",))
 class GraphqlRoute:
     """`@router.graphql(type, field)`: an AppSync direct Lambda resolver."""
 
@@ -276,7 +353,7 @@ class GraphqlRoute:
     function: str
     module: str = ""
     spec: Spec = Spec()
-    where: str = field(default="", compare=False)
+    where: str = ""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -284,7 +361,7 @@ class GraphqlRoute:
         return self.type_name, self.field
 
 
-@dataclass(frozen=True)
+@record(uncompared=("where",))
 class DirectRoute:
     """`@router.direct(name)`: reached by `lambda invoke` only, never through an API."""
 
@@ -292,7 +369,7 @@ class DirectRoute:
     function: str
     module: str = ""
     spec: Spec = Spec()
-    where: str = field(default="", compare=False)
+    where: str = ""
 
     @property
     def key(self) -> str:
@@ -391,7 +468,7 @@ def _check_access(spec: Spec, function: str) -> None:
 
 
 # -- tables ------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@record()
 class Match:
     """What a request is for: the route and its path parameters, or the methods the path allows."""
 

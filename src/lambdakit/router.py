@@ -14,16 +14,14 @@ from __future__ import annotations
 import base64
 import binascii
 import inspect
+import os
 import re
+import sys
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from lambdakit import observability
-from lambdakit import request as requests
 from lambdakit.authorization import authorize
 from lambdakit.binding import Binding, spec_of
 from lambdakit.errors import (
@@ -36,7 +34,7 @@ from lambdakit.errors import (
     UnsupportedMediaType,
 )
 from lambdakit.jsonio import dumps, loads_body, snake_case, snakify, to_plain
-from lambdakit.response import Response
+from lambdakit.log import logger
 from lambdakit.routemodel import (
     DirectRoute,
     GraphqlRoute,
@@ -60,8 +58,6 @@ _JSON_HEADERS = {"Content-Type": "application/json"}
 _UNRECOGNISED = "unrecognised event: expected API Gateway, AppSync or {route, args}"
 _DECLARED = ("body", "response", "params", "summary", "auth", "groups", "scopes")
 _MARK = "__lambdakit_endpoint__"
-
-logger = Logger()
 
 
 class Endpoint:
@@ -96,10 +92,11 @@ class Endpoint:
     def where(self) -> str:
         """file:line of the function, for error messages."""
         code = getattr(inspect.unwrap(self.fn), "__code__", None)
-        return f"{Path(code.co_filename).name}:{code.co_firstlineno}" if code else self.name
+        return f"{os.path.basename(code.co_filename)}:{code.co_firstlineno}" if code else self.name
 
     def declare(self, declared: Mapping[str, Any]) -> None:
         """Schemas and docs given on a route decorator; one function declares each at most once."""
+        changed = False
         for key, value in declared.items():
             if value is None:
                 continue
@@ -107,8 +104,13 @@ class Endpoint:
             stored = tuple(value) if isinstance(value, list) else value
             if key in self.declared and self.declared[key] != stored:
                 raise RouteError(f"{self.where}: {key}= is declared twice on {self.name}() with different values")
+            changed = changed or self.declared.get(key) != stored
             self.declared[key] = stored
-        self._build()
+        if changed:
+            # Routes registered before this declaration carry the old spec: their routers re-read it.
+            self._build()
+            for router in self.routers:
+                router._recheck(self)
 
     def retarget(self, wrapper: Callable[..., Any]) -> None:
         """Serve through `wrapper` (a decorator applied after the route decorators) and re-check every route."""
@@ -116,7 +118,7 @@ class Endpoint:
         setattr(wrapper, _MARK, self)
         self._build()
         for router in self.routers:
-            router._rebuild()
+            router._recheck(self)
 
     def _build(self) -> None:
         self.spec = spec_of(self.target, **{k: v for k, v in self.declared.items() if k in _DECLARED})
@@ -177,7 +179,7 @@ def _error_response(exc: ApiError, http_api: bool) -> dict[str, Any]:
 
 def _success_response(result: Any, status: int, http_api: bool) -> dict[str, Any]:
     """Plain data as JSON in the route's status (204 for None), or a Response as it asks."""
-    if not isinstance(result, Response):
+    if not _is_response(result):
         if result is None:
             return _proxy_response(204, "", {}, http_api)
         return _proxy_response(status, dumps(result), _JSON_HEADERS, http_api)
@@ -249,7 +251,7 @@ def _log_failure(exc: BaseException, route: str) -> None:
             "route": route,
             "error_type": type(cause).__name__,
             "pgcode": getattr(cause, "pgcode", None),
-            "where": f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else None,
+            "where": f"{os.path.basename(frames[-1].filename)}:{frames[-1].lineno}" if frames else None,
         },
     )
 
@@ -341,16 +343,15 @@ class Router:
                 raise RouteError(f"{fn.__name__}() is async; route functions are plain functions")
             endpoint = Endpoint.of(fn)
             endpoint.declare(declared)
+            record = _checked_record(endpoint, kind, args, options)
+            # Checked against what is here before anything changes: a refused route leaves the router as it was.
+            self.routes.add(record)
             self._registrations.append((endpoint, kind, args, options))
+            self._endpoints[(kind, record.key)] = endpoint
             endpoint.routers.append(self)
-            try:
-                self._rebuild()
-            except RouteError:
-                # Refused: the router stays as it was, so the error is reported once, where it was made.
-                self._registrations.pop()
-                endpoint.routers.remove(self)
-                self._rebuild()
-                raise
+            self._appsync = None
+            for parent in self._parents:
+                parent._invalidate()
             return fn
 
         return register
@@ -361,7 +362,8 @@ class Router:
             raise RouteError("a router cannot include itself")
         self._included.append(other)
         other._parents.append(self)
-        self._rebuild()
+        self._invalidate()
+        self.routes  # noqa: B018 - building the table checks the routers together, at import
 
     # -- the table --------------------------------------------------------------------------------
     def _all_routers(self) -> list[Router]:
@@ -370,13 +372,19 @@ class Router:
             found += child._all_routers()
         return found
 
-    def _rebuild(self) -> None:
-        """Re-check and rebuild this router's table and its includers'; raises RouteError on any clash."""
+    def _invalidate(self) -> None:
+        """Forget this router's table and its includers': rebuilt (and so checked again) when next read."""
         self._table = None
         self._appsync = None
-        self.routes  # noqa: B018 - building the table is the check
         for parent in self._parents:
-            parent._rebuild()
+            parent._invalidate()
+
+    def _recheck(self, endpoint: Endpoint) -> None:
+        """The routes of `endpoint` after it changed (retargeted), checked now, at import; the table later."""
+        for registered, kind, args, options in self._registrations:
+            if registered is endpoint:
+                _checked_record(endpoint, kind, args, options)
+        self._invalidate()
 
     @property
     def routes(self) -> RouteTable:
@@ -386,7 +394,7 @@ class Router:
             endpoints: dict[tuple[str, Any], Endpoint] = {}
             for router in self._all_routers():
                 for endpoint, kind, args, options in router._registrations:
-                    record = _record(endpoint, kind, args, options)
+                    record = _checked_record(endpoint, kind, args, options)
                     try:
                         table.add(record)
                     except RouteError as exc:
@@ -510,7 +518,7 @@ class Router:
                 injected = _injector(self._appsync.current_event.raw_event, None, "graphql")
                 authorize(endpoint.spec, "graphql", injected)
                 result = endpoint.call(snakify(arguments), injected)
-                return to_plain(result.body if isinstance(result, Response) else result)
+                return to_plain(result.body if _is_response(result) else result)
             except Exception as exc:
                 # A fresh exception: AppSync shows its type and message, and nothing else travels with it.
                 raise _clean(_failure(exc, f"graphql {endpoint.name}")) from None
@@ -534,10 +542,26 @@ class Router:
             injected = _injector(event, context, "direct")
             authorize(endpoint.spec, "direct", injected)
             result = endpoint.call(snakify(args), injected)
-            return {"data": to_plain(result.body if isinstance(result, Response) else result)}
+            return {"data": to_plain(result.body if _is_response(result) else result)}
         except Exception as exc:
             failure = _failure(exc, f"direct {name}")
             return {"error": {"status": failure.status, "message": failure.message}}
+
+
+def _is_response(result: Any) -> bool:
+    """Whether a route returned a Response; until one is made, lambdakit.response is not even imported."""
+    module = sys.modules.get("lambdakit.response")
+    return module is not None and isinstance(result, module.Response)
+
+
+def _checked_record(
+    endpoint: Endpoint, kind: str, args: tuple, options: dict[str, Any]
+) -> RestRoute | GraphqlRoute | DirectRoute:
+    """The record of one registration; RouteError naming the function's file and line when it cannot be."""
+    try:
+        return _record(endpoint, kind, args, options)
+    except RouteError as exc:
+        raise RouteError(f"{endpoint.where}: {exc}") from None
 
 
 def _record(
@@ -565,6 +589,8 @@ def _injector(event: dict, context: Any, source: str) -> Callable[[str], Any]:
 
 def _injected(kind: str, event: dict, context: Any, source: str) -> Any:
     """The Caller or Request a route declared, built from the event only when asked for."""
+    from lambdakit import request as requests  # on the first route that asks: most never do
+
     http_api = source == "http"
     if kind == "caller_kind" and source in ("rest", "http"):
         return requests.rest_caller_kind(event, http_api)

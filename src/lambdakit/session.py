@@ -16,9 +16,8 @@ from typing import Any
 
 import psycopg2
 import psycopg2.extensions
-from aws_lambda_powertools import Logger
 
-logger = Logger()
+from lambdakit.log import logger
 
 # One round trip at connect: what the role keeps for this database, and what this session runs with.
 _STATE = """

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from functools import lru_cache
+
+from lambdakit.routemodel import record  # a frozen record without @dataclass's import cost
 
 _SSL_MODES = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
 
@@ -13,7 +14,7 @@ class ConfigError(ValueError):
     """An environment variable has a value the runtime cannot use."""
 
 
-@dataclass(frozen=True)
+@record()
 class DatabaseSettings:
     """How to reach PostgreSQL; see the README's Configuration section for each variable."""
 

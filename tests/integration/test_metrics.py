@@ -157,3 +157,19 @@ def test_a_deployed_on_demand_cold_start_measures_the_import_time_in_a_fresh_pro
     unit, import_ms = found["InitImportTime"]
     assert unit == "Milliseconds" and 1 < import_ms < 10_000
     assert cold["initialization_type"] == "on-demand"
+
+
+def test_a_cold_start_that_logs_nothing_never_imports_powertools(pg):
+    # Its package costs a cold start ~13 ms; the Logger is made on the first line (lambdakit.log).
+    code = (
+        "import sys, lambda_function;"
+        "from local.events import LambdaContext, rest_v1_event;"
+        "from tests.identities import as_user;"
+        "event = as_user(rest_v1_event('GET', '/students/1', '', [], b''));"
+        "answer = lambda_function.handler(event, LambdaContext());"
+        "print(answer['statusCode'], 'aws_lambda_powertools' in sys.modules)"
+    )
+    env = {"DATABASE_URL": pg.url, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}", "PATH": "/usr/bin:/bin", "STAGE": "prod"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] in ("200 False", "404 False")
+    assert emf_lines(out.stdout), "the cold start's metric lines are still written"

@@ -9,7 +9,7 @@ import psycopg2
 import pytest
 
 import lambda_function
-from lambdakit import maintenance, migrator
+from lambdakit import migrator
 from local.database import MIGRATIONS_DIR, apply_migrations, reset_database
 from local.events import LambdaContext, direct_event
 from tests.conftest import reset_runtime
@@ -108,7 +108,7 @@ def test_migrate_direct_route_applies_pending_files_through_the_handler(lambda_o
 
 def test_migrate_direct_route_reports_a_failure_without_the_sql(lambda_on, tmp_path, monkeypatch):
     folder = _write(tmp_path / "m", {"0001_bad.sql": "CREATE TABLE secret_plan (id int); SELEC 1;"})
-    monkeypatch.setattr(maintenance, "apply_migrations", functools.partial(migrator.apply_migrations, directory=folder))
+    monkeypatch.setattr(migrator, "apply_migrations", functools.partial(migrator.apply_migrations, directory=folder))
     answer = lambda_function.handler(direct_event("migrate"), LambdaContext())
     error = answer["error"]
     assert error["status"] == 500
