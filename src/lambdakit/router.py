@@ -545,7 +545,10 @@ class Router:
             return {"data": to_plain(result.body if _is_response(result) else result)}
         except Exception as exc:
             failure = _failure(exc, f"direct {name}")
-            return {"error": {"status": failure.status, "message": failure.message}}
+            error: dict[str, Any] = {"status": failure.status, "message": failure.message}
+            if getattr(failure, "retry_after", None) is not None:
+                error["retryAfter"] = failure.retry_after
+            return {"error": error}
 
 
 def _is_response(result: Any) -> bool:

@@ -70,3 +70,24 @@ def test_a_route_raising_method_not_allowed_answers_405_with_allow():
     response = router.handle(rest_v1_event("POST", "/jobs/1/cancel", "", [], b""), None)
     assert response["statusCode"] == 405
     assert response["multiValueHeaders"]["Allow"] == ["GET"]
+
+
+def test_a_503_that_knows_when_to_retry_says_so_in_retry_after_and_in_the_direct_error():
+    from lambdakit.errors import ServiceUnavailable
+    from local.events import rest_v1_event
+
+    router = Router()
+
+    @router.rest("GET", "/busy")
+    @router.direct("busy")
+    def busy():
+        raise ServiceUnavailable("database is at its connection limit, try again shortly", retry_after=2)
+
+    @router.rest("GET", "/down")
+    def down():
+        raise ServiceUnavailable("database unavailable, try again shortly")
+
+    response = router.handle(rest_v1_event("GET", "/busy", "", [], b""), None)
+    assert response["statusCode"] == 503 and response["multiValueHeaders"]["Retry-After"] == ["2"]
+    assert "Retry-After" not in router.handle(rest_v1_event("GET", "/down", "", [], b""), None)["multiValueHeaders"]
+    assert router.handle({"route": "busy"}, None)["error"]["retryAfter"] == 2
