@@ -222,10 +222,14 @@ def test_adding_a_route_to_a_copy_of_the_module_adds_exactly_that_method(byo, tm
     write_module(
         tmp_path,
         LAMBDA_SOURCE
-        + '\n@router.rest("PATCH", "/students/{studentId}/status")\ndef set_status(student_id: int): ...\n',
+        + '\n@router.rest("PATCH", "/students/{studentId}/status")\ndef set_status(student_id: int): ...\n'
+        + '\n@router.rest("GET", "/files/{path+}")\ndef get_file(path: str): ...\n',
     )
     after = synth(tmp_path, {"vpcId": "vpc-0123456789abcdef0", "privateSubnetIds": ["subnet-0aaaaaaaaaaaaaaa1"]})
-    assert methods(rest_body(after)) - methods(rest_body(byo)) == {("PATCH", "/students/{studentId}/status")}
+    added = {("PATCH", "/students/{studentId}/status"), ("GET", "/files/{path+}")}
+    assert methods(rest_body(after)) - methods(rest_body(byo)) == added
+    (greedy,) = rest_body(after)["paths"]["/files/{path+}"]["get"]["parameters"]
+    assert greedy["name"] == "path" and greedy["in"] == "path"  # API Gateway's greedy parameter, by its name
     assert methods(rest_body(byo)) <= methods(rest_body(after))
 
 
