@@ -105,21 +105,36 @@ def _snakify(value: Any, where: str, depth: int, left: list[int]) -> Any:
         if depth == 0:
             raise BadRequest(f"{where or 'input'}: JSON is nested more than {limits().json_depth} levels deep")
         out = {}
+        cache = _to_snake
         for key, item in value.items():
-            if not isinstance(key, str):
+            if type(key) is not str:
                 raise BadRequest(f"{where or 'input'}: keys must be strings")
-            _check_text(key, where or "body", "keys ")
-            name = snake_case(key)
+            if "\x00" in key or not key.isascii():
+                _check_text(key, where or "body", "keys ")
+            name = cache.get(key) or snake_case(key)
             if name in out:
                 # `firstName` and `first_name` (or `FirstName`) are one field: which should win is unclear.
                 raise BadRequest(f"{f'{where}.{key}' if where else key}: the same field is given twice")
-            out[name] = _snakify(item, f"{where}.{key}" if where else key, depth - 1, left)
+            kind = type(item)
+            if kind is str and "\x00" not in item and item.isascii():
+                left[0] -= 1  # the usual field: plain text, checked in place, no call
+                out[name] = item
+            elif kind in _SCALARS:
+                left[0] -= 1
+                out[name] = item
+            else:
+                out[name] = _snakify(item, f"{where}.{key}" if where else key, depth - 1, left)
+        if left[0] < 0:
+            raise PayloadTooLarge(f"{where or 'input'}: more than {limits().json_values} JSON values")
         return out
     if isinstance(value, list):
         if depth == 0:
             raise BadRequest(f"{where or 'input'}: JSON is nested more than {limits().json_depth} levels deep")
         return [_snakify(item, f"{where}[{i}]", depth - 1, left) for i, item in enumerate(value)]
     return value
+
+
+_SCALARS = frozenset({int, float, bool, type(None)})
 
 
 # Exact types only; subclasses and anything rarer still go through _encode.

@@ -154,6 +154,15 @@ def rest_caller_kind(event: dict, http_api: bool) -> str:
     return "api_key" if identity.get("apiKeyId") else "anonymous"
 
 
+def rest_groups(event: dict) -> tuple[str, ...]:
+    """The groups a REST API's Cognito authorizer put in the claims (what a route's `groups=` is checked against)."""
+    _, authorizer, _ = _rest_context(event)
+    claims = authorizer.get("claims")
+    if not isinstance(claims, Mapping):
+        return rest_caller(event, http_api=False).groups
+    return _split(claims.get("cognito:groups") or claims.get("groups"))
+
+
 def rest_caller(event: dict, http_api: bool) -> Caller:
     """The Caller API Gateway's authorizer put in the event (Cognito, JWT, IAM, API key), or anonymous."""
     kind = rest_caller_kind(event, http_api)

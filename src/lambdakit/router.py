@@ -551,6 +551,13 @@ class Router:
             return {"error": error}
 
 
+def _import_request() -> Any:
+    """lambdakit.request, imported by the first route that asks for its caller or request: most never do."""
+    from lambdakit import request
+
+    return request
+
+
 def _is_response(result: Any) -> bool:
     """Whether a route returned a Response; until one is made, lambdakit.response is not even imported."""
     module = sys.modules.get("lambdakit.response")
@@ -592,13 +599,15 @@ def _injector(event: dict, context: Any, source: str) -> Callable[[str], Any]:
 
 def _injected(kind: str, event: dict, context: Any, source: str) -> Any:
     """The Caller or Request a route declared, built from the event only when asked for."""
-    from lambdakit import request as requests  # on the first route that asks: most never do
-
+    requests = sys.modules.get("lambdakit.request") or _import_request()
     http_api = source == "http"
     if kind == "caller_kind" and source in ("rest", "http"):
         return requests.rest_caller_kind(event, http_api)
-    if kind == "caller_kind":
-        return _injected("caller", event, context, source).kind
+    if kind == "caller_groups" and source == "rest":
+        return requests.rest_groups(event)
+    if kind in ("caller_kind", "caller_groups", "caller_scopes"):
+        caller = _injected("caller", event, context, source)
+        return {"caller_kind": caller.kind, "caller_groups": caller.groups, "caller_scopes": caller.scopes}[kind]
     if kind == "caller":
         if source in ("rest", "http"):
             return requests.rest_caller(event, http_api)
