@@ -28,7 +28,7 @@ RESULTS = ROOT / "bench" / "results.json"
 
 # key -> (target as text, check); a check of None: reported, no target.
 TARGETS: dict[str, tuple[str, Any]] = {
-    "warm_read_ratio": ("<= 1.6", lambda v: v <= 1.6),
+    "warm_read_ratio": ("<= 1.5", lambda v: v <= 1.5),
     "warm_write_ratio": ("<= 1.3", lambda v: v <= 1.3),
     "lesson_ratio": ("<= 0.6", lambda v: v <= 0.6),
     "round_trips_read": ("1", lambda v: v == 1),
