@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from infra.routes import scan_routes
-from local.scaffold import scaffold, singular
+from local.scaffold import next_migration, scaffold, singular
 from tests.local.conftest import ROOT
 
 _SKIP = shutil.ignore_patterns(".venv", ".git", "node_modules", ".local", "cdk.out", ".build", "__pycache__", "*.pyc")
@@ -31,20 +31,18 @@ def test_names_become_a_singular_row_name_or_are_refused():
 
 @pytest.mark.slow
 def test_a_scaffolded_table_and_route_module_are_served_scanned_and_tested_and_the_template_tests_still_pass(project):
-    done = subprocess.run(
-        [sys.executable, "-m", "local.scaffold", "courses"], cwd=project, capture_output=True, text=True, check=False
-    )
+    # A name no user would pick, and whatever migrations the project already has: the user's own first
+    # change (often `courses`, as the README suggests) must not break this test.
+    number = next_migration(project / "src" / "migrations")
+    command = [sys.executable, "-m", "local.scaffold", "scaffold_probes"]
+    done = subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
-    assert (project / "src" / "migrations" / "0002_create_courses.sql").is_file()
+    assert (project / "src" / "migrations" / f"{number}_create_scaffold_probes.sql").is_file()
     rest = {(r.method, r.path.text) for r in scan_routes(project / "src" / "lambda_function.py").rest}
-    assert {
-        ("GET", "/courses"),
-        ("GET", "/courses/{courseId}"),
-        ("POST", "/courses"),
-        ("DELETE", "/courses/{courseId}"),
-    } <= rest
+    probe = "/scaffold-probes/{scaffoldProbeId}"
+    assert {("GET", "/scaffold-probes"), ("POST", "/scaffold-probes"), ("GET", probe), ("DELETE", probe)} <= rest
     lint = subprocess.run(
-        [str(Path(sys.executable).parent / "ruff"), "check", "src", "tests/courses"],
+        [str(Path(sys.executable).parent / "ruff"), "check", "src", "tests/scaffold_probes"],
         cwd=project,
         capture_output=True,
         text=True,
@@ -59,7 +57,7 @@ def test_a_scaffolded_table_and_route_module_are_served_scanned_and_tested_and_t
             "-q",
             "-p",
             "no:cacheprovider",
-            "tests/courses",
+            "tests/scaffold_probes",
             "tests/unit",
             "tests/students",
         ],
@@ -76,6 +74,7 @@ def test_a_scaffolded_table_and_route_module_are_served_scanned_and_tested_and_t
 def test_nothing_is_written_when_the_name_is_taken_or_malformed(project):
     handler = project / "src" / "lambda_function.py"
     before = handler.read_text()
+    migrations = set((project / "src" / "migrations").iterdir())
     with pytest.raises(ValueError, match=r"src/students\.py already exists"):
         scaffold("students", root=project)
     with pytest.raises(ValueError, match="use lower case letters"):
@@ -83,4 +82,4 @@ def test_nothing_is_written_when_the_name_is_taken_or_malformed(project):
     with pytest.raises(ValueError, match="give ITEM= too"):
         scaffold("staff", root=project)
     assert handler.read_text() == before
-    assert not list((project / "src" / "migrations").glob("0002_*"))
+    assert set((project / "src" / "migrations").iterdir()) == migrations
