@@ -28,23 +28,22 @@ _PLAIN = frozenset({str, int, float, bool, type(None)})
 
 def camel_case(name: str) -> str:
     """`student_id` -> `studentId`; names without underscores are returned as they are."""
-    converted = _to_camel.get(name)
-    if converted is None:
-        converted = _camel(name)
-        if len(_to_camel) >= _CACHE_LIMIT:
-            _to_camel.clear()
-        _to_camel[name] = converted
-    return converted
+    return _cached(_to_camel, name, _camel)
 
 
 def snake_case(name: str) -> str:
     """`studentId` -> `student_id`, the name a Python parameter or a SQL placeholder uses."""
-    converted = _to_snake.get(name)
+    return _cached(_to_snake, name, _snake)
+
+
+def _cached(cache: dict[str, str], name: str, convert: Any) -> str:
+    """`convert(name)`, remembered in `cache`, which is emptied when full (clients choose names too)."""
+    converted = cache.get(name)
     if converted is None:
-        converted = _snake(name)
-        if len(_to_snake) >= _CACHE_LIMIT:
-            _to_snake.clear()
-        _to_snake[name] = converted
+        converted = convert(name)
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[name] = converted
     return converted
 
 
