@@ -207,11 +207,6 @@ def _success_response(result: Any, status: int, http_api: bool) -> dict[str, Any
 def _header(headers: Any, name: str) -> str | None:
     """A request header by case-insensitive name (the last one wins, as in a case-insensitive dict)."""
     found = None
-    if isinstance(headers, dict) and len(headers) > 8:
-        # API Gateway sends a dozen or more headers: try the usual spellings before lower-casing them all.
-        for spelling in (name, name.title()):
-            if spelling in headers and sum(1 for key in headers if isinstance(key, str) and key.lower() == name) == 1:
-                return headers[spelling]
     if isinstance(headers, dict):
         for key, value in headers.items():
             if isinstance(key, str) and key.lower() == name:
