@@ -104,29 +104,22 @@ def _from_claims(kind: str, claims: Any, **given: Any) -> Caller:
 
 def rest_request(event: dict, context: Any, http_api: bool) -> Request:
     """The Request of an API Gateway event (REST v1 or HTTP API v2)."""
-    ctx = event.get("requestContext") if isinstance(event.get("requestContext"), dict) else {}
+    ctx, _, identity = _rest_context(event)
     headers = _lower_headers(event.get("headers"))
     if http_api:
         http = ctx.get("http") if isinstance(ctx.get("http"), dict) else {}
-        return Request(
-            source="http",
-            method=http.get("method"),
-            path=event.get("rawPath"),
-            headers=headers,
-            cookies=_cookies(headers, event.get("cookies")),
-            source_ip=http.get("sourceIp"),
-            request_id=ctx.get("requestId"),
-            lambda_request_id=getattr(context, "aws_request_id", None),
-            stage=ctx.get("stage"),
-        )
-    identity = ctx.get("identity") if isinstance(ctx.get("identity"), dict) else {}
+        method, path, source_ip = http.get("method"), event.get("rawPath"), http.get("sourceIp")
+        cookies = _cookies(headers, event.get("cookies"))
+    else:
+        method, path, source_ip = event.get("httpMethod"), event.get("path"), identity.get("sourceIp")
+        cookies = _cookies(headers)
     return Request(
-        source="rest",
-        method=event.get("httpMethod"),
-        path=event.get("path"),
+        source="http" if http_api else "rest",
+        method=method,
+        path=path,
         headers=headers,
-        cookies=_cookies(headers),
-        source_ip=identity.get("sourceIp"),
+        cookies=cookies,
+        source_ip=source_ip,
         request_id=ctx.get("requestId"),
         lambda_request_id=getattr(context, "aws_request_id", None),
         stage=ctx.get("stage"),
