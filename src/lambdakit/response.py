@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
+from lambdakit.records import Factory, record
 
-@dataclass(frozen=True)
+
+@record()
 class Response:
     """What a REST route may return instead of plain data.
 
@@ -19,7 +20,7 @@ class Response:
 
     body: Any = None
     status: int | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = Factory(dict)
     cookies: Sequence[str] = ()
     content_type: str | None = None
 
