@@ -329,13 +329,17 @@ def serve(port: int, workers: int, host: str = "127.0.0.1", sock: socket.socket 
     from uvicorn.supervisors import Multiprocess
 
     config = uvicorn.Config("local.server:app", **options)
-    if workers > 1:
-        # Workers are restarted by the supervisor, so a timed-out one can go, as a Lambda environment does.
-        os.environ["LOCAL_RESET_ON_TIMEOUT"] = "1"
-        Multiprocess(config, sockets=[sock]).run()
-    else:
-        # One worker runs in this process (an IDE's breakpoints hit); after a timeout it is kept.
-        uvicorn.Server(config).run(sockets=[sock])
+    try:
+        if workers > 1:
+            # Workers are restarted by the supervisor, so a timed-out one can go, as a Lambda environment does.
+            os.environ["LOCAL_RESET_ON_TIMEOUT"] = "1"
+            Multiprocess(config, sockets=[sock]).run()
+        else:
+            # One worker runs in this process (an IDE's breakpoints hit); after a timeout it is kept.
+            uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:
+        # uvicorn has already stopped gracefully; it raises Ctrl-C again for its caller, which this is.
+        _log("stopped")
 
 
 def use_function_environment() -> None:
