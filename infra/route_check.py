@@ -7,6 +7,10 @@ path falls to the catch-all and answers 404. So synth also imports the Lambda mo
 Python process with src/ first on its path (this process never imports user code), reads the table
 its router built, and stops with every route the two tables do not agree on, named.
 
+An import that fails for want of a package from outside src/ (synth may run where the function's
+packages are not installed) is a warning, and the stack is built from the source alone; any other
+failure at import would fail the function's cold start too, and stops synth with its file and line.
+
 Also here: route modules under src/ that nothing includes (reported, not refused: a module kept aside
 is not an error, but it is never served), found by parsing every module of src/, which also turns a
 syntax error anywhere there into one `file:line` message before the package is built.
@@ -36,9 +40,23 @@ from lambdakit.routemodel import describe
 _SKIPPED = {"lambdakit", "migrations", "__pycache__", "tests"}
 # Run in a fresh interpreter: import the Lambda module from its own folder and write its router's table.
 _PROBE = """
-import json, sys, traceback
+import json, os, sys, traceback
 folder, module_name, router_name, out = sys.argv[1:5]
 sys.path.insert(0, folder)
+
+
+def missing_package(exc):
+    # A package this environment lacks, as opposed to a module of src/ that is missing a name.
+    if not isinstance(exc, ImportError):
+        return False
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        top = os.path.join(folder, exc.name.split(".")[0])
+        return not (os.path.isfile(top + ".py") or os.path.isdir(top))
+    frames = traceback.extract_tb(exc.__traceback__)
+    path = exc.path or (frames[-1].filename if frames else "")
+    return not str(path).startswith(folder)
+
+
 try:
     routes = list(getattr(__import__(module_name), router_name).routes)
     from lambdakit.routemodel import describe
@@ -49,10 +67,15 @@ except BaseException as exc:
     else:
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(folder)]
         where = f"{frames[-1].filename}:{frames[-1].lineno}: " if frames else ""
-    answer = {"error": where + type(exc).__name__ + (f": {exc}" if str(exc) else "")}
+    error = where + type(exc).__name__ + (f": {exc}" if str(exc) else "")
+    answer = {"error": error, "missing_package": missing_package(exc)}
 with open(out, "w", encoding="utf-8") as file:
     json.dump(answer, file, default=repr)
 """
+
+
+class MissingPackage(RouteError):
+    """The Lambda module imports a package this environment does not have: its routes cannot be checked here."""
 
 
 @dataclass(frozen=True)
@@ -83,7 +106,12 @@ def checked_routes(lambda_file: str | Path, warn: Callable[[str], None] | None =
     routes = scan_routes(lambda_file)
     for module in unincluded_modules(routes):
         (warn or _warn)(f"warning: {module.message(lambda_file)}")
-    differences = compare(routes, imported_routes(lambda_file, _handler_router(routes)))
+    try:
+        imported = imported_routes(lambda_file, _handler_router(routes))
+    except MissingPackage as exc:
+        (warn or _warn)(f"warning: {exc}; the routes are read from the source alone (make install to check them)")
+        return routes
+    differences = compare(routes, imported)
     if differences:
         raise RouteError(
             f"{_shown(lambda_file)}: the routes the stack reads from the source and the routes an import"
@@ -121,7 +149,9 @@ def imported_routes(lambda_file: Path, router: str = "router") -> list[dict[str,
             raise RouteError(f"{_shown(lambda_file)}: importing it to check its routes failed: {last}")
         answer = json.loads(out.read_text(encoding="utf-8"))
     if "error" in answer:
-        raise RouteError(f"{_shown(lambda_file)}: importing it to check its routes failed: {answer['error']}")
+        failure = MissingPackage if answer.get("missing_package") else RouteError
+        error = answer["error"].replace(folder + os.sep, _shown(lambda_file.parent) + os.sep)
+        raise failure(f"{_shown(lambda_file)}: importing it to check its routes failed: {error}")
     return answer["routes"]
 
 

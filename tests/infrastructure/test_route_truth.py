@@ -143,7 +143,32 @@ def test_a_module_that_fails_at_import_is_one_line_with_its_file_and_line(tmp_pa
     done = _check(lambda_file)
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1
-    assert "reports.py:5: NameError: name 'undefined_name' is not defined" in done.stderr
+    assert done.stderr == (
+        "error: src/lambda_function.py: importing it to check its routes failed:"
+        " src/reports.py:5: NameError: name 'undefined_name' is not defined\n"
+    )
+
+
+def test_a_package_missing_where_synth_runs_leaves_the_routes_unchecked_with_a_warning(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    lambda_file = _src(tmp_path, {"reports.py": "import no_such_package\n" + REPORTS})
+    warnings: list[str] = []
+    assert [r.key for r in checked_routes(lambda_file, warn=warnings.append).rest] == [("GET", "/reports")]
+    assert warnings == [
+        "warning: src/lambda_function.py: importing it to check its routes failed: src/reports.py:1:"
+        " ModuleNotFoundError: No module named 'no_such_package'; the routes are read from the source alone"
+        " (make install to check them)"
+    ]
+
+
+def test_a_name_missing_from_a_module_of_src_is_an_error_not_a_missing_package(tmp_path):
+    lambda_file = _src(
+        tmp_path,
+        {"reports.py": REPORTS.replace("from lambdakit import Router", "from lambdakit import Router, transaction")},
+    )
+    done = _check(lambda_file)
+    assert done.returncode == 1
+    assert "src/reports.py:2: ImportError: cannot import name 'transaction' from 'lambdakit'" in done.stderr
 
 
 @pytest.mark.parametrize("module", ["reports.py", "helpers.py"])
