@@ -125,6 +125,16 @@ class Endpoint:
             kwargs[param.name] = incoming.caller if param.type == "caller" else incoming.request
         return self.target(**kwargs)
 
+    def answer(self, arguments: Any, name: str, incoming: Incoming) -> Any:
+        """Check, bind and call for a GraphQL field or a direct invoke, whose inputs come as one object (`name`)."""
+        if arguments is None:
+            arguments = {}
+        if not isinstance(arguments, dict):
+            raise BadRequest(f"{name}: must be an object")
+        authorize(self.spec, incoming)
+        result = self.call(snakify(arguments), incoming)
+        return to_plain(result.body if isinstance(result, Response) else result)
+
 
 def _final(fn: Callable[..., Any]) -> Callable[..., Any]:
     """What the module of a module-level function binds to its name: a wrapper of `fn` (`__wrapped__`), else `fn`."""
@@ -310,15 +320,7 @@ class Router:
             endpoint = self._endpoints.get(("graphql", (info.get("parentTypeName"), info.get("fieldName"))))
             if endpoint is None:
                 raise NotFound(f"no resolver for GraphQL field {field}")
-            arguments = event.get("arguments")
-            if arguments is None:
-                arguments = {}
-            if not isinstance(arguments, dict):
-                raise BadRequest("arguments: must be an object")
-            incoming = Incoming(event, context, "graphql")
-            authorize(endpoint.spec, incoming)
-            result = endpoint.call(snakify(arguments), incoming)
-            return to_plain(result.body if isinstance(result, Response) else result)
+            return endpoint.answer(event.get("arguments"), "arguments", Incoming(event, context, "graphql"))
         except Exception as exc:
             # A fresh exception: AppSync shows its type and message, and nothing else travels with it.
             raise _clean(_failure(exc, f"graphql {field}")) from None
@@ -332,15 +334,7 @@ class Router:
                 if isinstance(name, str):
                     raise NotFound(f"unknown direct route {name!r}")
                 raise BadRequest("route: must be the name of a direct route")
-            args = event.get("args", {})
-            if args is None:
-                args = {}
-            if not isinstance(args, dict):
-                raise BadRequest("args: must be an object")
-            incoming = Incoming(event, context, "direct")
-            authorize(endpoint.spec, incoming)
-            result = endpoint.call(snakify(args), incoming)
-            return {"data": to_plain(result.body if isinstance(result, Response) else result)}
+            return {"data": endpoint.answer(event.get("args"), "args", Incoming(event, context, "direct"))}
         except Exception as exc:
             failure = _failure(exc, f"direct {name}")
             error: dict[str, Any] = {"status": failure.status, "message": failure.message}
