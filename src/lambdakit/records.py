@@ -22,15 +22,19 @@ def record(*, uncompared: tuple[str, ...] = ()) -> Any:
     """Make a class a frozen record of its annotated fields: keyword or positional, equal by value.
 
     `uncompared` fields (a source line, a compiled regex) are left out of equality, hashing and repr.
-    A `__post_init__` method, when the class has one, runs after the fields are set.
+    A `__post_init__` method, when the class has one, runs after the fields are set; a class that writes
+    its own `__init__` keeps it (one made on every request may spare the generic one's loop).
     """
 
     def decorate(cls: Any) -> Any:
         names = tuple(inspect.get_annotations(cls))
         cls._fields = names
         cls._defaults = {name: cls.__dict__[name] for name in names if name in cls.__dict__}
+        cls._field_defaults = tuple((name, cls._defaults.get(name, _REQUIRED)) for name in names)
         cls._compared = tuple(name for name in names if name not in uncompared)
-        cls.__init__ = _init
+        cls._post_init = getattr(cls, "__post_init__", None)
+        if "__init__" not in cls.__dict__:
+            cls.__init__ = _init
         cls.__setattr__ = _frozen_setattr
         cls.__delattr__ = _frozen_delattr
         cls.__eq__ = _eq
@@ -41,25 +45,31 @@ def record(*, uncompared: tuple[str, ...] = ()) -> Any:
     return decorate
 
 
+_REQUIRED = object()
+_set = object.__setattr__
+
+
 def _init(self: Any, *args: Any, **kwargs: Any) -> None:
-    fields = self._fields
-    if len(args) > len(fields):
-        raise TypeError(f"{type(self).__name__}() takes {len(fields)} arguments, got {len(args)}")
-    values = dict(zip(fields, args, strict=False))
-    for name, value in kwargs.items():
-        if name not in fields or name in values:
-            raise TypeError(f"{type(self).__name__}() got an unexpected or repeated argument {name!r}")
-        values[name] = value
-    for name in fields:
-        if name not in values:
-            if name not in self._defaults:
-                raise TypeError(f"{type(self).__name__}() missing argument {name!r}")
-            default = self._defaults[name]
-            values[name] = default.make() if isinstance(default, Factory) else default
-        object.__setattr__(self, name, values[name])
-    post_init = getattr(self, "__post_init__", None)
-    if post_init is not None:
-        post_init()
+    # One pass over the fields, with no dict built.
+    cls = type(self)
+    if args:
+        if len(args) > len(cls._fields):
+            raise TypeError(f"{cls.__name__}() takes {len(cls._fields)} arguments, got {len(args)}")
+        for name, value in zip(cls._fields, args, strict=False):
+            if name in kwargs:
+                raise TypeError(f"{cls.__name__}() got argument {name!r} twice")
+            kwargs[name] = value
+    for name, default in cls._field_defaults:
+        if name in kwargs:
+            _set(self, name, kwargs.pop(name))
+        elif default is _REQUIRED:
+            raise TypeError(f"{cls.__name__}() missing argument {name!r}")
+        else:
+            _set(self, name, default.make() if type(default) is Factory else default)
+    if kwargs:
+        raise TypeError(f"{cls.__name__}() got an unexpected argument {next(iter(kwargs))!r}")
+    if cls._post_init is not None:
+        cls._post_init(self)
 
 
 def _frozen_setattr(self: Any, name: str, value: Any) -> None:
