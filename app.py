@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """CDK entry point: read the routes of src/lambda_function.py (without importing it) and build the stack.
 
+The routes read are checked against what an import registers, in a separate process (infra/route_check.py).
+
 Configuration comes from cdk.json context, `-c key=value` and environment variables; see
 infra/config.py and the README (Deploy).
 """
@@ -13,13 +15,14 @@ import aws_cdk as cdk
 from infra.build import StalePackage
 from infra.config import ConfigError, load_config
 from infra.nag import add_checks
-from infra.routes import RouteError, scan_routes
+from infra.route_check import checked_routes
+from infra.routes import RouteError
 from infra.stack import ApiStack
 
 app = cdk.App()
 try:
     config = load_config(app.node.try_get_context, os.environ)
-    routes = scan_routes(config.lambda_file)
+    routes = checked_routes(config.lambda_file)
     ApiStack(app, config.stack_name, config=config, routes=routes)
 except (ConfigError, RouteError, StalePackage) as error:
     # A message the user can act on, not a jsii stack trace.

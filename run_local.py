@@ -30,7 +30,9 @@ sys.path.insert(0, str(ROOT / "src"))
 def _use_database() -> str:
     """Start (or find) the database, apply pending migrations and the seed; exit with the reason when one fails."""
     from local.database import load_migrator, prepare_database
+    from local.server import use_function_environment
 
+    use_function_environment()  # before the first log line: the service name, no metric lines
     try:
         url = prepare_database()
     except load_migrator().MigrationFailed as exc:

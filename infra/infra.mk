@@ -8,6 +8,8 @@ CDK_APPROVAL ?= broadening
 AWS_CHECK = $(PY) -m infra.aws_ops check --stage "$(STAGE)"
 # The package always matches src/ and ARCH: rebuilt when either changed, reused otherwise (infra/build.py).
 BUILD_IF_STALE = $(PY) -m infra.build --arch $(ARCH) --if-stale
+# Routes the stack cannot deploy as the code serves them stop the command before any package is built.
+ROUTE_CHECK = $(PY) -m infra.route_check --quiet
 
 .PHONY: build synth diff deploy bootstrap destroy invoke tail deploy-access
 
@@ -19,6 +21,7 @@ build: $(VENV)/.installed ## package src/ + its requirements, compiled, for Lamb
 	$(PY) -m infra.build --arch $(ARCH)
 
 synth: $(VENV)/.installed node_modules/.installed ## build when stale, then write the CloudFormation template to cdk.out/ (offline)
+	@$(ROUTE_CHECK)
 	@$(BUILD_IF_STALE)
 	@start=$$(date +%s); $(CDK_STAGE) ARCHITECTURE=$(ARCH) $(CDK) synth --quiet && \
 	template=cdk.out/$$(ls cdk.out | grep -m1 '\.template\.json$$') && \
@@ -26,11 +29,13 @@ synth: $(VENV)/.installed node_modules/.installed ## build when stale, then writ
 
 diff: $(VENV)/.installed node_modules/.installed ## show what deploy would change in STAGE (needs AWS credentials)
 	@$(AWS_CHECK)
+	@$(ROUTE_CHECK)
 	@$(BUILD_IF_STALE)
 	$(CDK_STAGE) ARCHITECTURE=$(ARCH) $(CDK) diff
 
 deploy: $(VENV)/.installed node_modules/.installed ## build and deploy STAGE=name (needs AWS credentials and a bootstrapped account)
 	@$(AWS_CHECK) --require-stage
+	@$(ROUTE_CHECK)
 	$(BUILD_IF_STALE)
 	STAGE=$(STAGE) ARCHITECTURE=$(ARCH) $(CDK) deploy --require-approval $(CDK_APPROVAL)
 

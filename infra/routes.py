@@ -47,10 +47,15 @@ __all__ = ["DirectRoute", "GraphqlRoute", "RestRoute", "RouteError", "Routes", "
 
 @dataclass
 class Routes:
-    """Every route the Lambda module serves (its own and its included modules'), as route-model records."""
+    """Every route the Lambda module serves (its own and its included modules'), as route-model records.
+
+    `routers` names each (module, router variable) the scan reached through `include()`, the Lambda
+    module's own router first.
+    """
 
     file: Path
     table: RouteTable
+    routers: tuple[tuple[str, str], ...] = ()
 
     @property
     def rest(self) -> tuple[RestRoute, ...]:
@@ -82,18 +87,21 @@ def scan_source(source: str, path: str | Path = "<string>", src_root: str | Path
     tree = SourceTree(Path(src_root) if src_root is not None else path.parent)
     module = tree.parse(path.stem, path, source)
     table = RouteTable()
-    for router in _router_names(module):
-        _scan_router(tree, module, router, table, seen=set())
+    seen: dict[tuple[str, str], None] = {}
+    for router in router_names(module):
+        _scan_router(tree, module, router, table, seen)
         break  # the handler's router is the first one the module makes; the rest arrive by include()
-    return Routes(path, table)
+    return Routes(path, table, tuple(seen))
 
 
-def _scan_router(tree: SourceTree, module: Module, router: str, table: RouteTable, seen: set[tuple[str, str]]) -> None:
+def _scan_router(
+    tree: SourceTree, module: Module, router: str, table: RouteTable, seen: dict[tuple[str, str], None]
+) -> None:
     """Add the routes registered on `module.router`, then those of the routers it includes, as the runtime does."""
     if (module.name, router) in seen:
         raise RouteError(f"{module.path}: router {router} includes itself")
-    seen.add((module.name, router))
-    aliases = _aliases(module, router)
+    seen[(module.name, router)] = None
+    aliases = aliases_of(module, router)
     for node in module.tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             _scan_function(tree, module, node, aliases, table)
@@ -103,7 +111,7 @@ def _scan_router(tree: SourceTree, module: Module, router: str, table: RouteTabl
             _scan_router(tree, *included, table, seen)
 
 
-def _router_names(module: Module) -> list[str]:
+def router_names(module: Module) -> list[str]:
     """Names bound at module level to a new Router, in source order."""
     names = []
     for node in module.tree.body:
@@ -113,7 +121,7 @@ def _router_names(module: Module) -> list[str]:
     return names
 
 
-def _aliases(module: Module, router: str) -> set[str]:
+def aliases_of(module: Module, router: str) -> set[str]:
     """`router` and the plain aliases of it (`r = router`)."""
     names = {router}
     for node in module.tree.body:
@@ -161,7 +169,7 @@ def _included(tree: SourceTree, module: Module, node: ast.stmt, aliases: set[str
         if owner is not None:
             return tree.module(owner), target.attr  # type: ignore[return-value]
     if isinstance(target, ast.Name):
-        if target.id in _router_names(module):
+        if target.id in router_names(module):
             return module, target.id
         base, attr = module.imports.get(target.id, ("", None))
         if attr is not None and tree.module(base) is not None:

@@ -19,9 +19,12 @@ from typing import Any
 
 from local.events import LambdaContext
 
-MAX_EVENT_BYTES = 6 * 1024 * 1024
-# JSON escapes a character in at most 6 (\u0001): below this a text body cannot make the event too big.
-_SURELY_SMALL = MAX_EVENT_BYTES // 6 - 64 * 1024
+
+def payload_limit() -> int:
+    """Lambda's payload limit, as the function being served states it (its src/ is on the path by now)."""
+    from lambdakit.limits import MAX_PAYLOAD_BYTES
+
+    return MAX_PAYLOAD_BYTES
 
 
 class FunctionTimedOut(BaseException):
@@ -41,14 +44,16 @@ class Invocation:
 def event_bytes(event: dict[str, Any]) -> int:
     """The size Lambda counts: the event as JSON, in bytes (only measured when it could matter)."""
     body = event.get("body") or ""
-    if isinstance(body, str) and len(body) < _SURELY_SMALL and len(json.dumps(event.get("headers") or {})) < 65536:
+    # JSON escapes a character in at most 6 (\u0001): below this a text body cannot make the event too big.
+    surely_small = payload_limit() // 6 - 64 * 1024
+    if isinstance(body, str) and len(body) < surely_small and len(json.dumps(event.get("headers") or {})) < 65536:
         return 0
     return len(json.dumps(event, ensure_ascii=False).encode("utf-8", "surrogatepass"))
 
 
 def too_large(event: dict[str, Any]) -> bool:
     """Whether Lambda would refuse this event (RequestEntityTooLargeException)."""
-    return event_bytes(event) >= MAX_EVENT_BYTES
+    return event_bytes(event) >= payload_limit()
 
 
 def _unguarded(handler: Callable[[dict, Any], Any], event: Any, context: LambdaContext) -> Invocation:

@@ -18,7 +18,7 @@ import sys
 import threading
 from pathlib import Path
 
-from local.server import ROOT, SRC
+from local.server import ROOT, SRC, unincluded_lines
 
 WATCHED_SUFFIXES = (".py", ".graphql", ".json", ".sql")
 _CHECK = """
@@ -146,6 +146,8 @@ class Reloader:
                     names = sorted({_relative(Path(path), self.src) for _, path in changes})
                     migrations = any(name.startswith("migrations/") and name.endswith(".sql") for name in names)
                     self._restart(f"{', '.join(names)} changed; workers restarted with the new code", migrations)
+                    for line in unincluded_lines(self.src):
+                        _log(f"reload: warning: {line}")
         finally:
             self._stop_child()
             if self.sock is not None:

@@ -32,7 +32,8 @@ The table is in src/migrations/{migration}: change its columns there, then the s
 
 from __future__ import annotations
 
-from lambdakit import DEFAULT_LIMIT, PAGE_PARAMS, NotFound, Router, decode_cursor, encode_cursor, transaction
+from db_utils import transaction
+from lambdakit import DEFAULT_LIMIT, PAGE_PARAMS, NotFound, Router, decode_cursor, encode_cursor
 
 router = Router()
 

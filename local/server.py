@@ -22,7 +22,7 @@ from typing import Any
 
 from local.auth import AppSyncRules, LocalGate, Refusal, attach_rest, document_access
 from local.events import http_response, rest_v1_event
-from local.invoke import MAX_EVENT_BYTES, event_bytes, invoke, too_large
+from local.invoke import event_bytes, invoke, payload_limit, too_large
 
 ROOT = Path(__file__).resolve().parent.parent
 # LOCAL_SRC_DIR serves another copy of src/ (the reload tests edit a copy, never the real one).
@@ -132,6 +132,7 @@ class LambdaApp:
         if self._module is None:
             if str(SRC) not in sys.path:
                 sys.path.insert(0, str(SRC))
+            use_function_environment()
             os.environ["AUTH"] = self.gate.mode  # as the stack sets it on the function
             if self.cors_origins:
                 os.environ.setdefault("CORS_ALLOW_ORIGIN", self.cors_origins[0])
@@ -260,7 +261,7 @@ class LambdaApp:
                 if too_large(event):
                     size = event_bytes(event)
                     message = (
-                        f"request too large: its Lambda event is {size} bytes, Lambda takes under {MAX_EVENT_BYTES}"
+                        f"request too large: its Lambda event is {size} bytes, Lambda takes under {payload_limit()}"
                     )
                     status, headers, data = 413, _JSON, json.dumps({"message": message}).encode()
                 else:
@@ -328,13 +329,29 @@ def serve(port: int, workers: int, host: str = "127.0.0.1", sock: socket.socket 
     from uvicorn.supervisors import Multiprocess
 
     config = uvicorn.Config("local.server:app", **options)
-    if workers > 1:
-        # Workers are restarted by the supervisor, so a timed-out one can go, as a Lambda environment does.
-        os.environ["LOCAL_RESET_ON_TIMEOUT"] = "1"
-        Multiprocess(config, sockets=[sock]).run()
-    else:
-        # One worker runs in this process (an IDE's breakpoints hit); after a timeout it is kept.
-        uvicorn.Server(config).run(sockets=[sock])
+    try:
+        if workers > 1:
+            # Workers are restarted by the supervisor, so a timed-out one can go, as a Lambda environment does.
+            os.environ["LOCAL_RESET_ON_TIMEOUT"] = "1"
+            Multiprocess(config, sockets=[sock]).run()
+        else:
+            # One worker runs in this process (an IDE's breakpoints hit); after a timeout it is kept.
+            uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:
+        # uvicorn has already stopped gracefully; it raises Ctrl-C again for its caller, which this is.
+        _log("stopped")
+
+
+def use_function_environment() -> None:
+    """What the stack sets on the function and a local run needs too, unless the shell set it already.
+
+    The service name (every log line's `service`). Metric lines and X-Ray subsegments are for CloudWatch
+    and X-Ray, which are not here: off, so they cost nothing and print nothing, unless asked for with
+    POWERTOOLS_METRICS_DISABLED=false or POWERTOOLS_TRACE_DISABLED=false (Powertools' own switches).
+    """
+    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", api_title())
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
 
 def preflight_headers(origin: str) -> list[tuple[str, str]]:
@@ -367,7 +384,20 @@ def banner(host: str, port: int, workers: int, database: str, reload: bool) -> s
         f"  auth      {_auth_line()}",
         f"  reload    {'on: edits to ' + _shown(SRC) + ' restart the workers' if reload else 'off'}",
     ]
+    lines += [f"  warning   {line}" for line in unincluded_lines()]
     return "\n".join(lines)
+
+
+def unincluded_lines(src: Path = SRC) -> list[str]:
+    """One line per route module of `src` that nothing includes: never served, here or deployed."""
+    from infra.route_check import unincluded_modules
+    from infra.routes import RouteError, scan_routes
+
+    lambda_file = src / "lambda_function.py"
+    try:
+        return [module.message(lambda_file) for module in unincluded_modules(scan_routes(lambda_file))]
+    except RouteError:
+        return []  # a module that cannot be read: the import of the workers reports it, with its traceback
 
 
 def _auth_line() -> str:

@@ -1,5 +1,8 @@
 """`@transaction`: one cached PostgreSQL connection per execution environment, a transaction per call.
 
+The template's, beside the machinery (lambdakit) it uses: `from db_utils import transaction` in your
+route modules. It also holds `maintenance`, the routes every function gets (`migrate`).
+
 Per request it sends only the route's own statements: a read-only route runs in autocommit (one
 round trip for one SELECT), a read-write route gets BEGIN, its statements and COMMIT. Nothing is set
 on the session, so the same connection works through RDS Proxy or PgBouncer in transaction mode
@@ -31,7 +34,7 @@ from lambdakit.errors import (
     ServiceUnavailable,
 )
 from lambdakit.log import logger
-from lambdakit.router import routed
+from lambdakit.router import Router
 from lambdakit.settings import ConfigError, DatabaseSettings, database_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -315,8 +318,8 @@ def _run(fn: Callable[..., Any], read_only: bool, args: tuple, kwargs: dict) -> 
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-# With SnapStart, the runtime calls these around the snapshot; elsewhere this registers nothing.
-snapstart.register_hooks()
+# With SnapStart, the runtime closes the connection around the snapshot; elsewhere this registers nothing.
+snapstart.register_hooks(close_connection)
 
 
 @overload
@@ -328,7 +331,8 @@ def transaction(fn: Callable[..., Any] | None = None, *, read_only: bool = False
 
     Commits when it returns, rolls back when it raises. `read_only=True` runs it in autocommit: one
     round trip per statement and no BEGIN/COMMIT, for routes that only read. A call made while another
-    `@transaction` function is running joins that transaction. Works above or below route decorators.
+    `@transaction` function is running joins that transaction. Works above or below route decorators:
+    the router serves what the module finally binds to the name, this wrapper included.
     """
 
     def decorate(func: F) -> F:
@@ -345,10 +349,19 @@ def transaction(fn: Callable[..., Any] | None = None, *, read_only: bool = False
 
         # Callers (the router, tests) see the signature without the injected connection.
         wrapper.__signature__ = signature.replace(parameters=parameters[1:])  # type: ignore[attr-defined]
-        endpoint = routed(func)
-        if endpoint is not None:
-            # Written above the route decorators: the router must call this wrapper, not the bare function.
-            endpoint.retarget(wrapper)
         return wrapper  # type: ignore[return-value]
 
     return decorate(fn) if fn is not None else decorate
+
+
+# The routes the template adds to every function; lambda_function.py includes them next to yours.
+maintenance = Router()
+
+
+@maintenance.direct("migrate")
+@transaction
+def migrate(conn: TrackedConnection) -> dict:
+    """Apply pending src/migrations/*.sql inside the function (`make migrate STAGE=...`); no API reaches it."""
+    from lambdakit.migrator import apply_migrations  # only this route needs it, and never on a cold start
+
+    return {"applied": apply_migrations(conn)}

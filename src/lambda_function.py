@@ -6,12 +6,13 @@ here: the runtime, the stack (app.py) and the local server all find them through
 
 from __future__ import annotations
 
+import db_utils
 import students
-from lambdakit import Router, maintenance
+from lambdakit import Router
 
 router = Router()
 router.include(students.router)  # the sample: delete this line and students.py to start afresh
-router.include(maintenance.router)  # `migrate`, the direct route behind `make migrate STAGE=...`
+router.include(db_utils.maintenance)  # `migrate`, the direct route behind `make migrate STAGE=...`
 
 
 def handler(event: dict, context: object) -> object:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from psycopg2 import sql
 
+from db_utils import transaction
 from lambdakit import (
     DEFAULT_LIMIT,
     PAGE_PARAMS,
@@ -23,7 +24,6 @@ from lambdakit import (
     Router,
     decode_cursor,
     encode_cursor,
-    transaction,
     validate,
 )
 

@@ -1,8 +1,10 @@
-"""The template's machinery, through one short facade: `from lambdakit import Router, transaction, NotFound`.
+"""The template's machinery, through one short facade: `from lambdakit import Router, NotFound, Response`.
 
 Your code (routes, SQL, schemas, migrations) lives beside this package in src/; everything in here is
-the template's. Names load on first use (PEP 562), so importing one part (the route model, at synth)
-pulls in neither psycopg2 nor Powertools, and a cold start loads only what the function uses.
+the template's, and nothing in here imports the modules beside it (`@transaction` and the cached
+connection are one of them, the template's but short enough to read in one sitting). Names load on
+first use (PEP 562), so importing one part (the route model, at synth) pulls in neither psycopg2 nor
+Powertools, and a cold start loads only what the function uses.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 # name -> module that defines it; the stack's scanner reads this table too (infra/literals.py).
 _EXPORTS = {
     "Router": "lambdakit.router",
-    "transaction": "db_utils",
     "Request": "lambdakit.request",
     "Caller": "lambdakit.request",
     "Response": "lambdakit.response",
@@ -32,13 +33,12 @@ _EXPORTS = {
     "decode_cursor": "lambdakit.pagination",
 }
 __all__ = [  # noqa: RUF022 - the order of _EXPORTS
-    "Router", "transaction", "Request", "Caller", "Response", "redirect", "validate", "ApiError",
+    "Router", "Request", "Caller", "Response", "redirect", "validate", "ApiError",
     "BadRequest", "NotFound", "Unauthorized", "Forbidden", "Conflict", "ServiceUnavailable", "DEFAULT_LIMIT",
     "PAGE_PARAMS", "encode_cursor", "decode_cursor",
 ]  # fmt: skip
 
 if TYPE_CHECKING:
-    from db_utils import transaction
     from lambdakit.errors import (
         ApiError,
         BadRequest,

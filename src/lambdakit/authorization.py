@@ -7,39 +7,25 @@ here for every source, and a route that needs a signed-in caller refuses an anon
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from functools import lru_cache
-from typing import Any
-
 from lambdakit.errors import Forbidden, Unauthorized
+from lambdakit.request import Incoming
 from lambdakit.routemodel import Spec
+from lambdakit.settings import default_auth
 
 
-@lru_cache(maxsize=1)
-def default_auth() -> str:
-    """The stack's `auth` (the stack sets AUTH on the function; the local server does the same)."""
-    return os.environ.get("AUTH", "").strip().lower() or "none"
-
-
-def authorize(spec: Spec, source: str, injected: Callable[[str], Any]) -> None:
+def authorize(spec: Spec, incoming: Incoming) -> None:
     """401 when the route needs a caller and has none, 403 when the caller lacks its groups or scopes.
 
     A direct invoke is authenticated by IAM (`lambda:InvokeFunction`): only the groups and scopes the
-    route declares are checked, against the `caller` the invoker passed.
+    route declares are checked, against the `caller` the invoker passed. Only what the route names is
+    read from the event: which authorizer vouched, then the groups or scopes it requires.
     """
-    mode = "none" if source == "direct" else spec.access(default_auth())
+    mode = "none" if incoming.source == "direct" else spec.access(default_auth())
     if mode == "none" and not spec.restricted:
         return
-    if not spec.restricted:
-        # Any signed-in caller will do: which authorizer vouched is enough, no Caller is built (the warm path).
-        if injected("caller_kind") == "anonymous":
-            raise Unauthorized("Unauthorized")
-        return
-    if injected("caller_kind") == "anonymous":
+    if incoming.caller_kind() == "anonymous":
         raise Unauthorized("Unauthorized")
-    # Only what the route names is read from the claims: a whole Caller is built when the function asks.
-    if spec.groups and not set(spec.groups).intersection(injected("caller_groups")):
+    if spec.groups and not set(spec.groups).intersection(incoming.caller_groups()):
         raise Forbidden(f"requires group {' or '.join(spec.groups)}")
-    if spec.scopes and not set(spec.scopes).intersection(injected("caller_scopes")):
+    if spec.scopes and not set(spec.scopes).intersection(incoming.caller_scopes()):
         raise Forbidden(f"requires scope {' or '.join(spec.scopes)}")

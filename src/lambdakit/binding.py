@@ -19,12 +19,15 @@ from collections.abc import Callable
 from typing import Any
 
 from lambdakit.errors import BadRequest
-from lambdakit.routemodel import Param, Spec, annotation_type, camel_case
+from lambdakit.names import camel_case, snake_case
+from lambdakit.routemodel import Param, Spec, annotation_type
 
 _BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
 # What int() takes from a URL, and no more: ASCII digits with one optional sign, at most 19 of them.
 _INTEGER = re.compile(r"[+-]?[0-9]{1,19}\Z")
 _DIGITS = re.compile(r"[+-]?[0-9]+\Z")
+# What the API takes as a UUID, as a parameter and as a body's `format: uuid` (lambdakit.validation).
+# \Z, not $: `$` also matches before a trailing newline, and "<uuid>\n" would pass to the database.
 _UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\Z")
 _MISSING = inspect.Parameter.empty
 
@@ -73,6 +76,11 @@ def _to_str(value: Any, field: str) -> str:
     if not isinstance(value, str):
         raise BadRequest(f"{field}: must be a string")
     return value
+
+
+def is_uuid_text(value: str) -> bool:
+    """Whether text is a UUID as the API accepts one: 32 hex digits, hyphens optional, nothing around them."""
+    return _UUID.match(value) is not None
 
 
 def _to_uuid(value: Any, field: str) -> uuid.UUID:
@@ -153,6 +161,7 @@ class Binding:
         self.accepts_any = spec.accepts_any
         self.parameters: dict[str, tuple[Param, Callable[[Any, str], Any] | None, str]] = {}
         self.injected: tuple[Param, ...] = tuple(p for p in spec.parameters if p.injected)
+        self._by_api_name: dict[str, str] = {}
         for param in spec.parameters:
             if param.injected:
                 continue
@@ -160,11 +169,28 @@ class Binding:
             if param.type == "array" and CONVERTERS.get(param.items or "any"):
                 convert = _list_of(CONVERTERS[param.items or "any"])  # type: ignore[arg-type]
             self.parameters[param.name] = (param, convert, param.api_name)
+            self._by_api_name[param.api_name] = param.name
 
     def wants_list(self, name: str) -> bool:
         """Whether a repeated query key should arrive as a list for this parameter."""
         found = self.parameters.get(name)
         return found is not None and found[0].type == "array"
+
+    def query_parameter(self, api_name: str) -> str:
+        """The parameter a query parameter fills, found by the name the documents give it (`courseId`).
+
+        Another spelling of a known parameter (`course_id`) is a 400 that names the documented one; a
+        function that takes `**kwargs` takes any name, snake_cased.
+        """
+        name = self._by_api_name.get(api_name)
+        if name is not None:
+            return name
+        if self.accepts_any:
+            return snake_case(api_name)
+        found = self.parameters.get(snake_case(api_name))
+        if found is not None:
+            raise BadRequest(f"{api_name}: unknown parameter, the query parameter is {found[2]}")
+        raise BadRequest(f"{api_name}: unknown parameter")
 
     def bind(self, inputs: dict[str, Any]) -> dict[str, Any]:
         """Map snake_cased inputs to keyword arguments; 400 naming the field on a missing, unknown or bad input."""

@@ -16,6 +16,7 @@ from typing import Any
 
 from lambdakit import metrics, secrets_extension
 from lambdakit.errors import ServiceUnavailable
+from lambdakit.settings import extension_port
 
 _client: Any = None
 _cached: dict[str, Any] | None = None
@@ -36,10 +37,11 @@ def _secrets_client() -> Any:
 
 def _from_extension(secret_id: str) -> str | None:
     """The SecretString through the extension, or None when it is not configured or does not answer."""
-    port = secrets_extension.configured_port(os.environ)
+    port = extension_port()
     if port is None:
         return None
     try:
+        # The token is the environment's own, set by Lambda and read at the moment it is shown.
         return secrets_extension.secret_string(secret_id, port, os.environ.get("AWS_SESSION_TOKEN", ""))
     except secrets_extension.ExtensionUnavailable as exc:
         from aws_lambda_powertools import Logger

@@ -11,47 +11,21 @@ import uuid
 from typing import Any
 
 from lambdakit.errors import BadRequest, PayloadTooLarge
-from lambdakit.limits import check_json_text, limits
-from lambdakit.routemodel import camel_case as _camel
-from lambdakit.routemodel import snake_case as _snake
+from lambdakit.limits import check_json_text
+from lambdakit.names import CAMEL, SNAKE, camel_case, snake_case
+from lambdakit.settings import limits
 
 # JSON may spell a lone UTF-16 surrogate ("\\ud800"); no UTF-8 text can hold one, so the driver would fail.
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# Key names repeat on every row, so each conversion is computed once per name; the caches are
-# bounded because clients choose names too (a warm function must not grow with what it is sent).
-_CACHE_LIMIT = 4096
-_to_camel: dict[str, str] = {}
-_to_snake: dict[str, str] = {}
 _CONTAINERS = (dict, list, tuple)
 _PLAIN = frozenset({str, int, float, bool, type(None)})
-
-
-def camel_case(name: str) -> str:
-    """`student_id` -> `studentId`; names without underscores are returned as they are."""
-    return _cached(_to_camel, name, _camel)
-
-
-def snake_case(name: str) -> str:
-    """`studentId` -> `student_id`, the name a Python parameter or a SQL placeholder uses."""
-    return _cached(_to_snake, name, _snake)
-
-
-def _cached(cache: dict[str, str], name: str, convert: Any) -> str:
-    """`convert(name)`, remembered in `cache`, which is emptied when full (clients choose names too)."""
-    converted = cache.get(name)
-    if converted is None:
-        converted = convert(name)
-        if len(cache) >= _CACHE_LIMIT:
-            cache.clear()
-        cache[name] = converted
-    return converted
 
 
 def _outgoing(value: Any) -> Any:
     """camelCase every key, and encode the usual column types on the way: the encoder's `default` costs more."""
     if isinstance(value, dict):
         # Inlined cache lookup, and one type test for the usual scalar: this runs for every column of every row.
-        cache, leaf, plain = _to_camel, _LEAF_ENCODERS, _PLAIN
+        cache, leaf, plain = CAMEL, _LEAF_ENCODERS, _PLAIN
         return {
             (cache.get(k) or (camel_case(k) if type(k) is str else k)): (
                 v
@@ -104,7 +78,7 @@ def _snakify(value: Any, where: str, depth: int, left: list[int]) -> Any:
         if depth == 0:
             raise BadRequest(f"{where or 'input'}: JSON is nested more than {limits().json_depth} levels deep")
         out = {}
-        cache = _to_snake
+        cache = SNAKE
         for key, item in value.items():
             if type(key) is not str:
                 raise BadRequest(f"{where or 'input'}: keys must be strings")

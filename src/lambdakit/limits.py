@@ -1,4 +1,4 @@
-"""What one request may cost: the budgets every input is held to, read once from the environment.
+"""What one request may cost: Lambda's payload limit and the JSON budgets (lambdakit.settings) every input is held to.
 
 A warm function lives for hours and serves thousands of clients, so no single request may take its
 memory or time from the others. Sizes follow Lambda's own limit (it counts the whole invoke payload,
@@ -7,41 +7,17 @@ the event as JSON), and JSON is counted and measured before anything large is bu
 
 from __future__ import annotations
 
-import os
 import re
-from functools import lru_cache
 
 from lambdakit.errors import BadRequest, PayloadTooLarge
-from lambdakit.routemodel import record  # a frozen record without @dataclass's import cost
+from lambdakit.settings import limits
 
-# Lambda refuses a synchronous invoke whose payload is 6 MiB or more (RequestEntityTooLargeException).
-MAX_EVENT_BYTES = 6 * 1024 * 1024
+# Lambda refuses a synchronous invoke whose payload is 6 MiB or more (RequestEntityTooLargeException):
+# the function answers 413 for a body over it, and the local server refuses such an event, as Lambda would.
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 # A JSON string, written as the unrolled loop: linear, with no backtracking per character.
 _STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _BRACKETS = re.compile(r"[\[\]{}]")
-
-
-@record()
-class Limits:
-    """Per-request budgets (README, Limits): JSON nesting depth and the number of JSON values in a body."""
-
-    json_depth: int = 64
-    json_values: int = 100_000
-
-
-@lru_cache(maxsize=1)
-def limits() -> Limits:
-    """The budgets of this execution environment: `MAX_JSON_DEPTH`, `MAX_JSON_VALUES` (tests call cache_clear)."""
-    defaults = Limits()
-    return Limits(
-        json_depth=_positive("MAX_JSON_DEPTH", defaults.json_depth),
-        json_values=_positive("MAX_JSON_VALUES", defaults.json_values),
-    )
-
-
-def _positive(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    return int(raw) if raw.isdigit() and int(raw) > 0 else default
 
 
 def check_json_text(text: str, where: str = "body") -> None:

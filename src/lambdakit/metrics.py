@@ -7,18 +7,19 @@ line into metrics. The line is written here, in the shape Powertools' EphemeralM
 than by Powertools: a cold start writes one, and importing Powertools for it would cost the cold start
 about 13 ms (lambdakit.log).
 
-Every line carries the dimensions `service` (POWERTOOLS_SERVICE_NAME) and `stage` (STAGE) in the
-namespace POWERTOOLS_METRICS_NAMESPACE, and the request ids of the request it happened in as plain
+Every line carries the dimensions `service` and `stage` in the namespace the settings name
+(lambdakit.settings), and the ids of the request it happened in (lambdakit.request_ids) as plain
 properties, so a Logs Insights query or `make tail REQUEST_ID=...` finds it with the request's logs.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
-from collections.abc import Callable
 from typing import Any
+
+from lambdakit import request_ids
+from lambdakit.settings import metrics_settings
 
 # Metric names, the contract with the dashboard (infra/monitoring.py) and the README.
 COLD_START = "ColdStart"
@@ -31,15 +32,6 @@ DATABASE_RECONNECT = "DatabaseReconnect"
 DATABASE_RETRY = "DatabaseRetry"
 CREDENTIALS_REFRESH = "CredentialsRefresh"
 TOO_MANY_CONNECTIONS = "TooManyConnections"
-DEFAULT_NAMESPACE = "LambdaPostgresApi"
-
-
-def _no_request() -> dict[str, str | None]:
-    return {}
-
-
-# The ids of the request being served, for the properties of a line (lambdakit.observability sets it).
-request_ids: Callable[[], dict[str, str | None]] = _no_request
 
 _connections_opened = 0
 _credentials_seconds: float | None = None
@@ -47,33 +39,25 @@ _credentials_seconds: float | None = None
 
 def _emit(metrics: dict[str, tuple[str, float]], properties: dict[str, Any] | None = None) -> None:
     """Print one EMF line with `metrics` (name -> (unit, value)) and the request's ids."""
-    if _disabled():
+    settings = metrics_settings()
+    if settings.disabled:
         return
-    dimensions = {"stage": os.environ.get("STAGE") or "local"}
-    service = os.environ.get("POWERTOOLS_SERVICE_NAME")
-    if service:
-        dimensions["service"] = service
+    dimensions = {"stage": settings.stage}
+    if settings.service:
+        dimensions["service"] = settings.service
     directive = {
-        "Namespace": os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE,
+        "Namespace": settings.namespace,
         "Dimensions": [list(dimensions)],
         "Metrics": [{"Name": name, "Unit": unit} for name, (unit, _) in metrics.items()],
     }
     payload: dict[str, Any] = {"_aws": {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": [directive]}}
     payload.update(dimensions)
-    for key, value in {**request_ids(), **(properties or {})}.items():
+    for key, value in {**request_ids.current(), **(properties or {})}.items():
         if value is not None:
             payload[key] = value
     # One value per line: a plain number (valid EMF) is a plain field in Logs Insights, not `name.0`.
     payload.update({name: float(value) for name, (_, value) in metrics.items()})
     print(json.dumps(payload, separators=(",", ":")), flush=True)
-
-
-def _disabled() -> bool:
-    """Powertools' rule: POWERTOOLS_METRICS_DISABLED, or else POWERTOOLS_DEV, turns metric lines off."""
-    flag = os.environ.get("POWERTOOLS_METRICS_DISABLED")
-    if flag is not None:
-        return flag.strip().lower() in ("1", "y", "yes", "t", "true", "on")
-    return os.environ.get("POWERTOOLS_DEV", "").strip().lower() in ("1", "y", "yes", "t", "true", "on")
 
 
 def _ms(seconds: float) -> tuple[str, float]:

@@ -3,13 +3,12 @@
 The same code runs locally (`make migrate`) and inside the Lambda (the direct route `migrate`), since the
 Lambda is the one thing that reaches a database in private subnets. Hand-written rather than
 yoyo-migrations: yoyo opens its own connection from a URL, which inside the Lambda would bypass the
-secret, TLS and timeout handling of db_utils, and it would add four packages to the zip for what is a
-ledger table and a loop.
+secret, TLS and timeout handling of the function's connection (`@transaction`), and it would add four
+packages to the zip for what is a ledger table and a loop.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import psycopg2
 
 from lambdakit import session
 from lambdakit.errors import ApiError
-from lambdakit.settings import parse_session_timeouts
+from lambdakit.settings import session_timeouts
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 # Any constant will do; it only has to be the same for every migrator of this database.
@@ -58,7 +57,7 @@ def apply_migrations(conn: Any, directory: Path = MIGRATIONS_DIR) -> list[str]:
                 applied.append(path.name)
     finally:
         conn.autocommit = was_autocommit
-    session.ensure_role_defaults(conn, session.wanted_defaults(*parse_session_timeouts(dict(os.environ))))
+    session.ensure_role_defaults(conn, session.wanted_defaults(*session_timeouts()))
     return applied
 
 

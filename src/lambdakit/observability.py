@@ -1,11 +1,11 @@
 """One request id end to end: the ids every log line of a request carries, and the cold start.
 
 `start_request` runs once per event, before anything is logged: it notes the gateway's request id
-(API Gateway REST/HTTP `requestContext.requestId`, AppSync's request id header) and Lambda's own.
-A filter on Powertools Logger's handler, which every Logger instance of the function shares, writes
-them into each line as `correlation_id` and `function_request_id`. The router echoes the correlation
-id in the `X-Request-Id` response header, so a client can quote it and `make tail REQUEST_ID=...`
-finds every line of that request.
+(API Gateway REST/HTTP `requestContext.requestId`, AppSync's request id header) and Lambda's own, in
+lambdakit.request_ids. A filter on Powertools Logger's handler, which every Logger instance of the
+function shares, writes them into each line as `correlation_id` and `function_request_id`. The answer
+echoes the correlation id in the `X-Request-Id` header (lambdakit.proxy), so a client can quote it and
+`make tail REQUEST_ID=...` finds every line of that request.
 
 Why a filter rather than `Logger.append_keys` per request: the ids are read when a line is written,
 so a request that logs nothing pays two assignments (append_keys cost 2 us of a 40 us warm read).
@@ -20,9 +20,9 @@ import sys
 import time
 from typing import Any
 
-from lambdakit import metrics
+from lambdakit import metrics, request_ids
+from lambdakit.settings import initialization_type
 
-REQUEST_ID_HEADER = "X-Request-Id"
 # AppSync passes its request id, and X-Ray's trace id, as request headers of a direct Lambda resolver.
 _APPSYNC_ID_HEADERS = ("x-amzn-requestid", "x-amzn-trace-id")
 # Lambda stops an on-demand init after 10 s; a longer gap to the first event is idle time (proactive
@@ -30,21 +30,17 @@ _APPSYNC_ID_HEADERS = ("x-amzn-requestid", "x-amzn-trace-id")
 _MAX_INIT_SECONDS = 10.0
 
 _cold = True
-_request_id: str | None = None
-_lambda_id: str | None = None
+_filtered = False
 
 
 class _RequestIds(logging.Filter):
     """Adds the current request's ids to each record; Powertools writes record attributes as JSON keys."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if _request_id is not None and not hasattr(record, "correlation_id"):
-            record.correlation_id = _request_id
-            record.function_request_id = _lambda_id
+        if request_ids.correlation_id is not None and not hasattr(record, "correlation_id"):
+            record.correlation_id = request_ids.correlation_id
+            record.function_request_id = request_ids.function_request_id
         return True
-
-
-_filtered = False
 
 
 def install_log_filter() -> None:
@@ -59,14 +55,14 @@ def install_log_filter() -> None:
 
 
 def start_request(event: Any, context: Any) -> str | None:
-    """Note this request's ids for its log lines and metric lines; return the id to echo to the client."""
-    global _request_id, _lambda_id
-    _lambda_id = lambda_id = getattr(context, "aws_request_id", None)
+    """Note this request's ids for its log lines, metric lines and answer; return the id to echo to the client."""
+    lambda_id = getattr(context, "aws_request_id", None)
     try:
         request_id = event["requestContext"]["requestId"]  # API Gateway REST and HTTP APIs
     except (KeyError, TypeError, IndexError):
         request_id = _appsync_request_id(event)
-    _request_id = request_id = request_id or lambda_id
+    request_id = request_id or lambda_id
+    request_ids.set_ids(request_id, lambda_id)
     if _cold:
         _first_event()
     if not _filtered and "aws_lambda_powertools.logging" in sys.modules:
@@ -74,28 +70,11 @@ def start_request(event: Any, context: Any) -> str | None:
     return request_id
 
 
-def request_ids() -> dict[str, str | None]:
-    """The ids of the request being served, as the log lines name them."""
-    return {"correlation_id": _request_id, "function_request_id": _lambda_id}
-
-
 def _first_event() -> None:
     global _cold
     _cold = False
-    kind = os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE", "local")
+    kind = initialization_type()
     metrics.cold_start(_init_seconds() if kind == "on-demand" else None, kind)
-
-
-def current_request_id() -> str | None:
-    """The id `start_request` chose for the request being served (for the response header)."""
-    return _request_id
-
-
-def with_request_id(headers: dict[str, str]) -> dict[str, str]:
-    """`headers` plus `X-Request-Id` for the request being served (a new dict; `headers` unchanged)."""
-    if _request_id is None:
-        return headers
-    return {**headers, REQUEST_ID_HEADER: _request_id}
 
 
 def _appsync_request_id(event: Any) -> str | None:
@@ -124,10 +103,7 @@ def _init_seconds() -> float | None:
 
 def reset() -> None:
     """The next event is a cold start again (tests)."""
-    global _cold, _request_id, _lambda_id
+    global _cold
     _cold = True
-    _request_id = _lambda_id = None
+    request_ids.set_ids(None, None)
     metrics.reset()
-
-
-metrics.request_ids = request_ids

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lambdakit.routemodel import GREEDY, RestRoute, RouteTable, camel_case
+from lambdakit.names import camel_case
+from lambdakit.routemodel import GREEDY, RestRoute, RouteTable
 
 ANY = "x-amazon-apigateway-any-method"
 CATCH_ALL = "/{proxy+}"

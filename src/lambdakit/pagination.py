@@ -38,10 +38,3 @@ def decode_cursor(cursor: str | None) -> int:
     except ValueError:
         raise BadRequest("cursor: invalid, use the nextCursor of the previous page") from None
     return int.from_bytes(raw, "big", signed=True)
-
-
-def page_limit(limit: int) -> int:
-    """Check a client's `limit` (1..MAX_LIMIT) where the route did not declare PAGE_PARAMS."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise BadRequest(f"limit: must be between 1 and {MAX_LIMIT}")
-    return limit

@@ -1,17 +1,20 @@
 """Who called and how: the same two objects from REST v1, HTTP API v2, AppSync and direct invokes.
 
-A route function receives them by declaring a parameter annotated `Request` or `Caller` (any name);
-functions that do not declare one pay nothing, since they are built only when asked for.
+A route function receives them by declaring a parameter annotated `Request` or `Caller` (any name).
+Each event is read into an `Incoming` first: the router hands it to the authorization check and to
+the binding, which read from it only what they need, and each object is built once, when first asked
+for, so a route that declares neither and needs no groups pays for neither.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
+from lambdakit.records import Factory, record
 
-@dataclass(frozen=True)
+
+@record()
 class Caller:
     """The authenticated identity, as the API (or the invoker of a direct route) vouched for it.
 
@@ -24,7 +27,7 @@ class Caller:
     username: str | None = None
     groups: tuple[str, ...] = ()
     scopes: tuple[str, ...] = ()
-    claims: Mapping[str, Any] = field(default_factory=dict)
+    claims: Mapping[str, Any] = Factory(dict)
     principal: str | None = None
     api_key_id: str | None = None
 
@@ -41,15 +44,15 @@ class Caller:
 ANONYMOUS = Caller()
 
 
-@dataclass(frozen=True)
+@record()
 class Request:
     """The request around the inputs: headers (lower-case names), cookies, source IP, ids and stage."""
 
     source: str
     method: str | None = None
     path: str | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
-    cookies: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = Factory(dict)
+    cookies: Mapping[str, str] = Factory(dict)
     source_ip: str | None = None
     request_id: str | None = None
     lambda_request_id: str | None = None
@@ -234,3 +237,59 @@ def direct_caller(event: dict) -> Caller:
         scopes=_split(given.get("scopes")),
         claims=claims,
     )
+
+
+class Incoming:
+    """One event as the router read it: where it came from, and its caller and request once asked for.
+
+    `source` is "rest", "http" (an HTTP API, payload 2.0), "graphql" or "direct".
+    """
+
+    __slots__ = ("_caller", "_request", "context", "event", "source")
+
+    def __init__(self, event: dict, context: Any, source: str) -> None:
+        self.event = event
+        self.context = context
+        self.source = source
+        self._caller: Caller | None = None
+        self._request: Request | None = None
+
+    @property
+    def caller(self) -> Caller:
+        """Who called, as the gateway, AppSync or the invoker vouched for it."""
+        if self._caller is None:
+            source, event = self.source, self.event
+            if source in ("rest", "http"):
+                self._caller = rest_caller(event, source == "http")
+            else:
+                self._caller = graphql_caller(event) if source == "graphql" else direct_caller(event)
+        return self._caller
+
+    @property
+    def request(self) -> Request:
+        """Headers, cookies, source IP, ids and stage of the request."""
+        if self._request is None:
+            source, event, context = self.source, self.event, self.context
+            if source in ("rest", "http"):
+                self._request = rest_request(event, context, source == "http")
+            elif source == "graphql":
+                self._request = graphql_request(event, context)
+            else:
+                self._request = direct_request(event, context)
+        return self._request
+
+    def caller_kind(self) -> str:
+        """Which authorizer vouched for the caller (`Caller.kind`); for REST read without building the Caller."""
+        if self._caller is None and self.source in ("rest", "http"):
+            return rest_caller_kind(self.event, self.source == "http")
+        return self.caller.kind
+
+    def caller_groups(self) -> tuple[str, ...]:
+        """The caller's groups; for a REST API's Cognito authorizer read from the claims alone."""
+        if self._caller is None and self.source == "rest":
+            return rest_groups(self.event)
+        return self.caller.groups
+
+    def caller_scopes(self) -> tuple[str, ...]:
+        """The caller's OAuth scopes."""
+        return self.caller.scopes

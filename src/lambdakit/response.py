@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
+from lambdakit.records import record
 
-@dataclass(frozen=True)
+
+@record()
 class Response:
     """What a REST route may return instead of plain data.
 
@@ -17,11 +18,27 @@ class Response:
     whole `Set-Cookie` values. GraphQL and direct invokes get `body` alone.
     """
 
-    body: Any = None
-    status: int | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
-    cookies: Sequence[str] = ()
-    content_type: str | None = None
+    body: Any
+    status: int | None
+    headers: Mapping[str, str]
+    cookies: Sequence[str]
+    content_type: str | None
+
+    def __init__(
+        self,
+        body: Any = None,
+        status: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        cookies: Sequence[str] = (),
+        content_type: str | None = None,
+    ) -> None:
+        # Written out, as a frozen dataclass's is: routes make one per request, and the generic loop costs 1 us more.
+        setattr_ = object.__setattr__
+        setattr_(self, "body", body)
+        setattr_(self, "status", status)
+        setattr_(self, "headers", {} if headers is None else headers)
+        setattr_(self, "cookies", cookies)
+        setattr_(self, "content_type", content_type)
 
 
 def redirect(location: str, status: int = 302) -> Response:

@@ -8,17 +8,19 @@ synth and on localhost. Standard library only: synth uses it where the Lambda's 
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
+
+from lambdakit.names import camel_case, snake_case
+from lambdakit.records import Factory, record
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _LITERAL = re.compile(r"[A-Za-z0-9._~-]+\Z")
 _VARIABLE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(\+?)\}\Z")
 _GRAPHQL_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*\Z")
 _DIRECT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
-_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
 LITERAL, VARIABLE, GREEDY = 0, 1, 2
 
@@ -33,7 +35,7 @@ TYPE_SCHEMAS: dict[str, dict[str, Any]] = {
     "array": {"type": "array"},
     "any": {},
 }
-# Parameters the router fills itself (issue 10's caller and request); never an API input.
+# Parameters the router fills itself (the caller and the request); never an API input.
 INJECTED_TYPES = frozenset({"caller", "request"})
 # What a route may say about who calls it (`auth=`): public, or SigV4 only; omitted, the stack's `auth` applies.
 ROUTE_AUTH = ("none", "iam")
@@ -61,94 +63,6 @@ _TYPE_NAMES = {
 
 class RouteError(ValueError):
     """A route that cannot be served or deployed; the message says where and why."""
-
-
-def camel_case(name: str) -> str:
-    """`student_id` -> `studentId`: how a Python name appears in the API."""
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest) if rest else name
-
-
-def snake_case(name: str) -> str:
-    """`studentId` -> `student_id`: how an API name appears in Python."""
-    return _CAMEL_BOUNDARY.sub(r"_\1", name).lower()
-
-
-# -- records -----------------------------------------------------------------------------------------
-class Factory:
-    """A default made afresh for each record (`params: dict = Factory(dict)`)."""
-
-    def __init__(self, make: Any) -> None:
-        self.make = make
-
-
-def record(*, uncompared: tuple[str, ...] = ()) -> Any:
-    """Make a class a frozen record of its annotated fields: keyword or positional, equal by value.
-
-    Written here rather than `@dataclass(frozen=True)`: that decorator generates each class's methods
-    with exec when the module is imported (about 0.7 ms a class, seven here), and every cold start
-    imports this module. `uncompared` fields (a source line, a compiled regex) are left out of
-    equality, hashing and repr.
-    """
-
-    def decorate(cls: Any) -> Any:
-        names = tuple(inspect.get_annotations(cls))
-        cls._fields = names
-        cls._defaults = {name: cls.__dict__[name] for name in names if name in cls.__dict__}
-        cls._compared = tuple(name for name in names if name not in uncompared)
-        cls.__init__ = _init
-        cls.__setattr__ = _frozen_setattr
-        cls.__delattr__ = _frozen_delattr
-        cls.__eq__ = _eq
-        cls.__hash__ = _hash
-        cls.__repr__ = _repr
-        return cls
-
-    return decorate
-
-
-def _init(self: Any, *args: Any, **kwargs: Any) -> None:
-    fields = self._fields
-    if len(args) > len(fields):
-        raise TypeError(f"{type(self).__name__}() takes {len(fields)} arguments, got {len(args)}")
-    values = dict(zip(fields, args, strict=False))
-    for name, value in kwargs.items():
-        if name not in fields or name in values:
-            raise TypeError(f"{type(self).__name__}() got an unexpected or repeated argument {name!r}")
-        values[name] = value
-    for name in fields:
-        if name not in values:
-            if name not in self._defaults:
-                raise TypeError(f"{type(self).__name__}() missing argument {name!r}")
-            default = self._defaults[name]
-            values[name] = default.make() if isinstance(default, Factory) else default
-        object.__setattr__(self, name, values[name])
-    post_init = getattr(self, "__post_init__", None)
-    if post_init is not None:
-        post_init()
-
-
-def _frozen_setattr(self: Any, name: str, value: Any) -> None:
-    raise AttributeError(f"cannot assign to field {name!r}: {type(self).__name__} is frozen")
-
-
-def _frozen_delattr(self: Any, name: str) -> None:
-    raise AttributeError(f"cannot delete field {name!r}: {type(self).__name__} is frozen")
-
-
-def _eq(self: Any, other: Any) -> Any:
-    if other.__class__ is not self.__class__:
-        return NotImplemented
-    return all(getattr(self, name) == getattr(other, name) for name in self._compared)
-
-
-def _hash(self: Any) -> int:
-    return hash(tuple(getattr(self, name) for name in self._compared))
-
-
-def _repr(self: Any) -> str:
-    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._compared)
-    return f"{type(self).__name__}({shown})"
 
 
 # -- paths -------------------------------------------------------------------------------------------
@@ -184,6 +98,13 @@ def parse_path(text: str) -> PathTemplate:
     """Parse `/students/{studentId}` or `/files/{path+}`; RouteError says what is wrong."""
     if not isinstance(text, str) or not text.startswith("/"):
         raise RouteError(f"malformed path {text!r}: it must start with '/'")
+    return _parse_path(text)
+
+
+@lru_cache(maxsize=1024)
+def _parse_path(text: str) -> PathTemplate:
+    """Remembered: the runtime and the scanner build a record per route and decorator, and the path's
+    regex is the dearest part of one."""
     if text == "/":
         return PathTemplate(text, (), re.compile(r"/\Z"))
     if text.endswith("/"):
@@ -496,7 +417,7 @@ class RouteTable:
         key = (kind, route.key)
         if key in self._by_key:
             first = self._by_key[key]
-            raise RouteError(f"{_describe(route)} on {route.function}() is already claimed by {first.function}()")
+            raise RouteError(f"{label(route)} on {route.function}() is already claimed by {first.function}()")
         if isinstance(route, RestRoute):
             self._check_variables(route)
             self.rest += (route,)
@@ -555,9 +476,36 @@ class RouteTable:
         return Match(None, {}, tuple(allowed))
 
 
-def _describe(route: Route) -> str:
+def label(route: Route) -> str:
+    """How messages name a route: `REST GET /students`, `GraphQL Query.getStudent`, `direct 'migrate'`."""
     if isinstance(route, RestRoute):
         return f"REST {route.method} {route.path.text}"
     if isinstance(route, GraphqlRoute):
         return f"GraphQL {route.type_name}.{route.field}"
     return f"direct {route.name!r}"
+
+
+def describe(route: Route) -> dict[str, Any]:
+    """Every compared field of a route as JSON-ready data: equal records give equal descriptions.
+
+    The stack compares what the source says with what an import registers through these, across a
+    process boundary (synth never imports the user's code itself).
+    """
+    spec = route.spec
+    described: dict[str, Any] = {
+        "route": label(route),
+        "function": route.function,
+        "module": route.module,
+        "parameters": [[p.name, p.type, p.items, p.required] for p in spec.parameters],
+        "accepts_any": spec.accepts_any,
+        "body": spec.body,
+        "response": spec.response,
+        "params": dict(spec.params),
+        "summary": spec.summary,
+        "auth": spec.auth,
+        "groups": list(spec.groups),
+        "scopes": list(spec.scopes),
+    }
+    if isinstance(route, RestRoute):
+        described["status"] = route.status
+    return described

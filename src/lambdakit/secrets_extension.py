@@ -9,22 +9,13 @@ to a caller that shows the environment's session token. One GET on the loopback 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from urllib.parse import quote
 
 from lambdakit import loopback
 
-PORT_VARIABLE = "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"
-
 
 class ExtensionUnavailable(RuntimeError):
     """Nothing answered on the extension's port, or the answer was not a secret."""
-
-
-def configured_port(environ: Mapping[str, str]) -> int | None:
-    """The extension's port when the function is configured for it (the stack sets the variable with the layer)."""
-    raw = environ.get(PORT_VARIABLE, "").strip()
-    return int(raw) if raw.isdigit() else None
 
 
 def secret_string(secret_id: str, port: int, token: str, timeout: float = 5.0) -> str:

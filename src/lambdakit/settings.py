@@ -1,11 +1,20 @@
-"""Runtime settings, parsed from the environment in one place and validated once."""
+"""Runtime settings: every variable the function reads from its environment, parsed here and nowhere else.
+
+What a request reads is parsed once per execution environment (cached; tests call `cache_clear()`);
+what only rare events read (a metric line, a new connection, the first event) is read when they happen.
+The variables AWS itself sets for signing (credentials, region, session token) are read where a request
+is signed, since they change under a running function.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from functools import lru_cache
 
-from lambdakit.routemodel import record  # a frozen record without @dataclass's import cost
+from lambdakit.records import record
+
+_TRUE = ("1", "y", "yes", "t", "true", "on")
 
 _SSL_MODES = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
 
@@ -116,6 +125,11 @@ def parse_database_settings(env: dict[str, str]) -> DatabaseSettings:
     )
 
 
+def session_timeouts() -> tuple[int, int | None]:
+    """This environment's statement and idle-session timeouts, read without needing a database to be configured."""
+    return parse_session_timeouts(dict(os.environ))
+
+
 @lru_cache(maxsize=1)
 def database_settings() -> DatabaseSettings:
     """The settings of this execution environment, read once (tests call `cache_clear()`)."""
@@ -131,3 +145,84 @@ def response_headers() -> dict[str, str]:
     """
     origin = os.environ.get("CORS_ALLOW_ORIGIN", "").strip()
     return {"Access-Control-Allow-Origin": origin} if origin else {}
+
+
+@lru_cache(maxsize=1)
+def default_auth() -> str:
+    """How the stack authenticates a route that names no `auth=` (AUTH, set by the stack and the local server)."""
+    return os.environ.get("AUTH", "").strip().lower() or "none"
+
+
+@record()
+class Limits:
+    """Per-request budgets: JSON nesting depth and the number of JSON values in one input."""
+
+    json_depth: int = 64
+    json_values: int = 100_000
+
+
+@lru_cache(maxsize=1)
+def limits() -> Limits:
+    """The budgets of this execution environment: MAX_JSON_DEPTH, MAX_JSON_VALUES (positive whole numbers)."""
+    defaults = Limits()
+    return Limits(
+        json_depth=_positive("MAX_JSON_DEPTH", defaults.json_depth),
+        json_values=_positive("MAX_JSON_VALUES", defaults.json_values),
+    )
+
+
+def _positive(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else default
+
+
+@record()
+class MetricsSettings:
+    """Where metric lines go: their namespace and dimensions, and whether they are written at all."""
+
+    namespace: str
+    stage: str
+    service: str | None
+    disabled: bool
+
+
+def metrics_settings() -> MetricsSettings:
+    """POWERTOOLS_METRICS_NAMESPACE, STAGE, POWERTOOLS_SERVICE_NAME; off by Powertools' rule (see `_powertools_off`)."""
+    return MetricsSettings(
+        namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "LambdaPostgresApi",
+        stage=os.environ.get("STAGE") or "local",
+        service=os.environ.get("POWERTOOLS_SERVICE_NAME") or None,
+        disabled=_powertools_off("POWERTOOLS_METRICS_DISABLED"),
+    )
+
+
+def tracing_enabled() -> bool:
+    """TRACING=true (the stack's `tracing` setting) turns SQL subsegments on; POWERTOOLS_TRACE_DISABLED wins."""
+    if os.environ.get("POWERTOOLS_TRACE_DISABLED", "").strip().lower() in _TRUE:
+        return False
+    return os.environ.get("TRACING", "").strip().lower() in ("1", "true", "yes")
+
+
+def _powertools_off(flag: str) -> bool:
+    """Powertools' rule for its switches: the flag when set, or else POWERTOOLS_DEV, turns the feature off."""
+    value = os.environ.get(flag)
+    if value is not None:
+        return value.strip().lower() in _TRUE
+    return os.environ.get("POWERTOOLS_DEV", "").strip().lower() in _TRUE
+
+
+def initialization_type(environ: Mapping[str, str] | None = None) -> str:
+    """How Lambda started this environment: on-demand, provisioned-concurrency, snap-start; "local" elsewhere."""
+    env = os.environ if environ is None else environ
+    return env.get("AWS_LAMBDA_INITIALIZATION_TYPE") or "local"
+
+
+def secret_read_with_boto3() -> bool:
+    """Whether the credentials come from Secrets Manager through boto3: a secret, and no extension to ask."""
+    return bool(os.environ.get("DB_SECRET_ARN", "").strip()) and extension_port() is None
+
+
+def extension_port() -> int | None:
+    """The Parameters and Secrets extension's port, when the stack added its layer (it sets the variable)."""
+    raw = os.environ.get("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", "").strip()
+    return int(raw) if raw.isdigit() else None

@@ -12,41 +12,35 @@ environment is being initialized for a snapshot (AWS_LAMBDA_INITIALIZATION_TYPE=
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
-from lambdakit import credentials, secrets_extension
-from lambdakit.settings import database_settings
+from lambdakit import credentials
+from lambdakit.settings import database_settings, initialization_type, secret_read_with_boto3
 
 
-def before_snapshot() -> None:
+def before_snapshot(close_connection: Callable[[], None]) -> None:
     """Close the connection; load boto3 now if a restored environment would import it for the secret."""
-    import db_utils
-
-    db_utils.close_connection()
-    if os.environ.get("DB_SECRET_ARN") and secrets_extension.configured_port(os.environ) is None:
+    close_connection()
+    if secret_read_with_boto3():
         import boto3  # noqa: F401  (imported for the snapshot's sake; the client is built after restore)
 
 
-def after_restore() -> None:
+def after_restore(close_connection: Callable[[], None]) -> None:
     """Forget everything tied to the environment the snapshot was taken in."""
     import random  # here, not at the top: every cold start imports this module, few ever restore
 
-    import db_utils
-
-    db_utils.close_connection()
+    close_connection()
     credentials.forget_credentials()
     database_settings.cache_clear()
     random.seed()
 
 
-def register_hooks(environ: Mapping[str, str] | None = None) -> bool:
-    """Register both hooks when initializing for a snapshot; True when registered."""
-    env = os.environ if environ is None else environ
-    if env.get("AWS_LAMBDA_INITIALIZATION_TYPE") != "snap-start":
+def register_hooks(close_connection: Callable[[], None], environ: Mapping[str, str] | None = None) -> bool:
+    """Register both hooks when initializing for a snapshot, closing with `close_connection`; True when registered."""
+    if initialization_type(environ) != "snap-start":
         return False
     from snapshot_restore_py import register_after_restore, register_before_snapshot
 
-    register_before_snapshot(before_snapshot)
-    register_after_restore(after_restore)
+    register_before_snapshot(lambda: before_snapshot(close_connection))
+    register_after_restore(lambda: after_restore(close_connection))
     return True

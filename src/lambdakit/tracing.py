@@ -1,4 +1,4 @@
-"""SQL subsegments in X-Ray through Powertools Tracer, only when the stack sets TRACING=true.
+"""SQL subsegments in X-Ray through Powertools Tracer, only when the settings turn tracing on.
 
 Off (the default) `cursor_class` returns the plain cursor and nothing here imports the tracer, so
 aws_xray_sdk is never loaded and the cold start does not grow. On, each statement runs inside a
@@ -14,10 +14,11 @@ message, which can quote values.
 
 from __future__ import annotations
 
-import os
 import re
 from functools import cache, lru_cache
 from typing import Any
+
+from lambdakit.settings import tracing_enabled
 
 _IDENTIFIER = r'((?:"[^"]+"|[A-Za-z_][\w$]*)(?:\.(?:"[^"]+"|[A-Za-z_][\w$]*))?)'
 
@@ -43,14 +44,9 @@ def _patterns() -> _Patterns:
     return _Patterns()
 
 
-def enabled() -> bool:
-    """TRACING=true (the stack's `tracing` setting) turns SQL subsegments on."""
-    return os.environ.get("TRACING", "").strip().lower() in ("1", "true", "yes")
-
-
 def cursor_class(base: type) -> type:
     """`base` when tracing is off; with tracing on, a subclass whose statements are subsegments."""
-    return _traced(base) if enabled() else base
+    return _traced(base) if tracing_enabled() else base
 
 
 @lru_cache(maxsize=256)

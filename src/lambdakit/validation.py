@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from lambdakit.binding import is_uuid_text
 from lambdakit.errors import BadRequest
-from lambdakit.routemodel import camel_case
+from lambdakit.names import camel_case
 
-# \Z, not $: `$` also matches before a trailing newline, and "<uuid>\n" would pass to the database.
-_UUID = r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\Z"
 _compiled: dict[int, tuple[Any, dict[str, Any]]] = {}
 
 
@@ -24,7 +23,7 @@ def _validator(schema: Mapping[str, Any]) -> Any:
 
         # The schema is kept beside its validator so its id() cannot be reused by another object.
         cached = _compiled[id(schema)] = (
-            fastjsonschema.compile(schema, formats={"uuid": _UUID}),
+            fastjsonschema.compile(schema, formats={"uuid": is_uuid_text}),
             schema,
         )
     return cached[0]

@@ -100,12 +100,13 @@ def test_a_new_migration_is_applied_before_the_workers_restart_and_a_failing_one
             "CREATE TABLE reload_probe (n int); INSERT INTO reload_probe VALUES (7);"
         )
         route = (
-            "\n\n@router.rest('GET', '/probe-count')\n@transaction(read_only=True)\n"
+            "\n\nfrom db_utils import transaction\n\n\n"
+            "@router.rest('GET', '/probe-count')\n@transaction(read_only=True)\n"
             "def probe_count(conn) -> dict:\n    with conn.cursor() as cur:\n"
             "        cur.execute('SELECT n FROM reload_probe')\n        return cur.fetchone()\n"
         )
         handler = src_copy / "lambda_function.py"
-        handler.write_text(handler.read_text().replace("import Router,", "import Router, transaction,") + route)
+        handler.write_text(handler.read_text() + route)
         _wait_for(lambda: _answer(f"{base}/probe-count") == {"n": 7}, "the route on the migrated table")
         assert "reload: applied 9001_reload_probe.sql" in log.read_text()
 

@@ -229,13 +229,13 @@ def test_cors_allow_origin_is_sent_on_every_rest_answer_when_configured(monkeypa
 
 def test_a_query_value_with_commas_reaches_the_function_whole_from_v1_and_v2():
     from lambdakit.binding import Binding
-    from lambdakit.router import _query_inputs
+    from lambdakit.proxy import _query_inputs
 
-    wants_list = Binding(lambda name=None, tags=None: None).wants_list
+    binding = Binding(lambda name=None, tags=None: None)
     v1 = rest_v1_event("GET", "/x", "name=Smith,John&name=Doe,Jane", [], b"")
-    assert _query_inputs(v1, False, wants_list) == {"name": "Doe,Jane"}
+    assert _query_inputs(v1, False, binding) == {"name": "Doe,Jane"}
     v2 = http_v2_event("GET", "/x", query="name=Smith,John")
-    assert _query_inputs(v2, True, wants_list) == {"name": "Smith,John"}
+    assert _query_inputs(v2, True, binding) == {"name": "Smith,John"}
     status, error = rest("GET", "/students", query="cursor=a,b")
     assert status == 400 and error["message"].startswith("cursor: invalid")
 

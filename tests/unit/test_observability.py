@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from aws_lambda_powertools import Logger
 
-from lambdakit import observability
+from lambdakit import observability, proxy, request_ids
 from lambdakit.log import logger as lazy_logger
 from local.events import LambdaContext, appsync_event, direct_event, http_v2_event, rest_v1_event
 from tests.emf import log_lines
@@ -39,7 +39,7 @@ def rest_event() -> dict:
 )
 def test_the_gateway_request_id_is_the_correlation_id(event, expected):
     assert observability.start_request(event, LambdaContext(aws_request_id="lambda-id")) == expected
-    assert observability.current_request_id() == expected
+    assert request_ids.correlation_id == expected
 
 
 def test_a_direct_invoke_has_no_gateway_so_the_lambda_request_id_stands_in():
@@ -76,13 +76,13 @@ def test_without_a_lambda_context_no_id_is_invented():
 
 
 def test_the_response_header_name_is_the_common_one():
-    assert observability.REQUEST_ID_HEADER == "X-Request-Id"
+    assert proxy.REQUEST_ID_HEADER == "X-Request-Id"
 
 
 def test_the_answer_headers_gain_the_request_id_and_the_given_dict_is_left_alone():
     observability.start_request(rest_event(), LambdaContext(aws_request_id="lambda-id"))
     given = {"Content-Type": "application/json"}
-    assert observability.with_request_id(given) == {
+    assert proxy.with_request_id(given) == {
         "Content-Type": "application/json",
         "X-Request-Id": "rest-request-id",
     }
@@ -92,4 +92,4 @@ def test_the_answer_headers_gain_the_request_id_and_the_given_dict_is_left_alone
 def test_without_an_id_the_headers_are_returned_as_they_are():
     observability.start_request(direct_event("x"), None)
     given = {"Content-Type": "application/json"}
-    assert observability.with_request_id(given) is given
+    assert proxy.with_request_id(given) is given

@@ -24,13 +24,13 @@ def runtime_hooks(monkeypatch):
 
 
 def test_nothing_is_registered_or_imported_outside_a_snapstart_init(runtime_hooks):
-    assert snapstart.register_hooks({"AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand"}) is False
-    assert snapstart.register_hooks({}) is False
+    assert snapstart.register_hooks(db_utils.close_connection, {"AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand"}) is False
+    assert snapstart.register_hooks(db_utils.close_connection, {}) is False
     assert runtime_hooks == {"before": [], "after": []}
 
 
 def test_the_hooks_close_the_connection_and_drop_credentials_and_random_state(runtime_hooks, monkeypatch):
-    assert snapstart.register_hooks({"AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start"}) is True
+    assert snapstart.register_hooks(db_utils.close_connection, {"AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start"})
     (before,), (after,) = runtime_hooks["before"], runtime_hooks["after"]
 
     class FakeConnection:
@@ -61,5 +61,5 @@ def test_before_the_snapshot_boto3_is_loaded_when_a_restore_would_read_the_secre
     monkeypatch.setenv("DB_SECRET_ARN", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbC123")
     monkeypatch.delenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", raising=False)
     monkeypatch.delitem(sys.modules, "boto3", raising=False)
-    snapstart.before_snapshot()
+    snapstart.before_snapshot(db_utils.close_connection)
     assert "boto3" in sys.modules
