@@ -22,6 +22,9 @@ from aws_cdk import (
     aws_ec2 as ec2,
 )
 from aws_cdk import (
+    aws_kms as kms,
+)
+from aws_cdk import (
     aws_rds as rds,
 )
 from aws_cdk import (
@@ -123,7 +126,7 @@ class Database(Construct):
         prefix = config.db_stack_name
         self.host = Fn.import_value(f"{prefix}-Host")
         self.name = config.db_name or Fn.import_value(f"{prefix}-Name")
-        self.secret = sm.Secret.from_secret_complete_arn(self, "Secret", Fn.import_value(f"{prefix}-SecretArn"))
+        self.secret = self._secret(config, complete_arn=Fn.import_value(f"{prefix}-SecretArn"))
         self.security_group = ec2.SecurityGroup.from_security_group_id(
             self, "DatabaseSecurityGroup", Fn.import_value(f"{prefix}-AppSGId")
         )
@@ -131,7 +134,7 @@ class Database(Construct):
     def _given(self, config: Config) -> None:
         arn = config.db_secret_arn or ""
         if _COMPLETE_SECRET_ARN.match(arn):
-            self.secret = sm.Secret.from_secret_complete_arn(self, "Secret", arn)
+            self.secret = self._secret(config, complete_arn=arn)
         else:
             # A name-only ARN can only be granted as `name-??????`, which matches any suffix.
             Annotations.of(self).add_warning_v2(
@@ -139,12 +142,28 @@ class Database(Construct):
                 "dbSecretArn has no 6-character suffix; the grant covers name-?????? - give the"
                 " complete ARN to scope it to exactly one secret",
             )
-            self.secret = sm.Secret.from_secret_partial_arn(self, "Secret", arn)
+            self.secret = self._secret(config, partial_arn=arn)
         self.host = config.db_host or ""
         if config.db_security_group_id:
             self.security_group = ec2.SecurityGroup.from_security_group_id(
                 self, "DatabaseSecurityGroup", config.db_security_group_id
             )
+
+    def _secret(self, config: Config, *, complete_arn: str | None = None, partial_arn: str | None = None) -> sm.ISecret:
+        """Your secret, with the KMS key it is encrypted with when that is a key of yours.
+
+        Reading a secret encrypted with a customer-managed key takes kms:Decrypt on that key as well;
+        with the key known here, every grant of the secret (the function's, the proxy's) includes it,
+        limited to calls Secrets Manager makes on the caller's behalf.
+        """
+        key = (
+            kms.Key.from_key_arn(self, "SecretKey", config.db_secret_kms_key_arn)
+            if config.db_secret_kms_key_arn
+            else None
+        )
+        return sm.Secret.from_secret_attributes(
+            self, "Secret", secret_complete_arn=complete_arn, secret_partial_arn=partial_arn, encryption_key=key
+        )
 
     def _placeholder(self, config: Config) -> None:
         Annotations.of(self).add_warning_v2(
@@ -211,13 +230,22 @@ class Database(Construct):
             borrow_timeout=Duration.seconds(math.ceil(config.db_connect_timeout + config.db_connect_retry_seconds)),
             iam_auth=config.db_iam_auth,
         )
+        acknowledge(
+            self.proxy.node.find_child("ProxyTargetGroup"),
+            "CloudFormation-Validate::F3002",
+            "CDK's copy of the resource schema predates Tags on AWS::RDS::DBProxyTargetGroup; the"
+            " current schema (cfn-lint's, from the CloudFormation registry) accepts them.",
+        )
         if budget is None:
             Annotations.of(self).add_warning_v2(
                 "infra:proxy-pool-unsized",
                 "rdsProxy without dbMaxConnections: the proxy's pool may use every connection of your database;"
                 " set dbMaxConnections to its max_connections to leave room for migrations and humans",
             )
-        self._allow(proxy_sg, self.security_group, network, "RDS Proxy to the database")
+        if self.security_group is None:
+            # With the database's security group known, the proxy target's bind has already admitted the
+            # proxy on it (ingress there, egress here); the same rule twice is refused by EC2 as a duplicate.
+            self._allow(proxy_sg, None, network, "RDS Proxy to the database")
         self.host = self.proxy.endpoint
         # The function now talks to the proxy, never to the database directly.
         self.security_group = proxy_sg

@@ -62,6 +62,8 @@ class Monitoring(Construct):
         key = _topic_key(self, config)
         self.topic = _topic(self, "AlarmTopic", key, config, f"{config.stack_name} alarms")
         self.low_priority_topic = _topic(self, "LowPriorityAlarmTopic", key, config, f"{config.stack_name} low")
+        # Dashboards are global to the account: the region in the name lets the stage live in several regions.
+        self.dashboard_name = f"{config.stack_name}-{Stack.of(self).region}"
         self.facade = cmc.MonitoringFacade(
             self,
             "Facade",
@@ -73,7 +75,7 @@ class Monitoring(Construct):
             dashboard_factory=cmc.DefaultDashboardFactory(
                 self,
                 "Dashboards",
-                dashboard_name_prefix=config.stack_name,
+                dashboard_name_prefix=self.dashboard_name,
                 create_dashboard=True,
                 create_summary_dashboard=False,
                 create_alarm_dashboard=False,

@@ -197,7 +197,7 @@ def test_invoke_finds_the_function_from_the_stack_outputs_when_not_given():
     assert calls == ["students-api-prod"]
 
 
-@pytest.mark.parametrize("variable", ["AWS_REGION", "REGION"])
+@pytest.mark.parametrize("variable", ["AWS_REGION", "STACK_REGION"])
 def test_aws_region_or_region_is_the_region_boto3_uses(monkeypatch, variable):
     import boto3
 

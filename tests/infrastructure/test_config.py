@@ -38,7 +38,8 @@ def test_the_default_timeouts_fit_together():
 
 
 def test_alarm_thresholds_come_from_context_and_the_environment_wins():
-    config = _load({"alarmApi5xxPercent": 5, "alarmEmail": "ops@example.com"}, {"ALARM_API_LATENCY_P99_MS": "3000"})
+    context = {"alarmApi5xxPercent": 5, "alarmEmail": "ops@example.com"}
+    config = _load(context, {"STACK_ALARM_API_LATENCY_P99_MS": "3000"})
     assert (config.alarm_api5xx_percent, config.alarm_api_latency_p99_ms) == (5.0, 3000)
     assert config.alarm_email == "ops@example.com"
 
@@ -52,19 +53,19 @@ def test_alarm_settings_that_cannot_work_are_refused_together():
 
 def test_a_prod_stage_without_auth_is_refused_in_one_line_that_says_how():
     with pytest.raises(ConfigError) as refused:
-        _load({"auth": "none"}, {"STAGE": "prod"})
+        _load({"auth": "none"}, {"STACK_STAGE": "prod"})
     (line,) = [problem for problem in str(refused.value).splitlines() if "public" in problem]
     assert "set auth (AUTH=cognito, iam or jwt)" in line and "publicApi=true (PUBLIC_API=true)" in line
 
 
 def test_a_prod_stage_may_be_public_when_the_stack_says_so():
-    assert _load({"auth": "none", "publicApi": True}, {"STAGE": "prod"}).auth == "none"
-    assert _load({"auth": "none"}, {"STAGE": "prod", "PUBLIC_API": "true"}).public_api is True
-    assert _load({"auth": "none"}, {"STAGE": "dev"}).auth == "none"
+    assert _load({"auth": "none", "publicApi": True}, {"STACK_STAGE": "prod"}).auth == "none"
+    assert _load({"auth": "none"}, {"STACK_STAGE": "prod", "STACK_PUBLIC_API": "true"}).public_api is True
+    assert _load({"auth": "none"}, {"STACK_STAGE": "dev"}).auth == "none"
 
 
 def test_auth_comes_from_context_or_the_environment_and_is_checked():
-    assert _load({"auth": "cognito"}, {"AUTH": "iam"}).auth == "iam"
+    assert _load({"auth": "cognito"}, {"STACK_AUTH": "iam"}).auth == "iam"
     with pytest.raises(ConfigError, match="auth: one of none, iam, cognito, jwt"):
         _load({"auth": "oauth"})
 
