@@ -157,6 +157,8 @@ def check(stage: str | None, require_stage: bool, client: Callable[[str], Any] =
         raise OpsError("STAGE is not set: say which stage to change, e.g. `make deploy STAGE=dev`")
     try:
         return client("sts").get_caller_identity()["Account"]
+    except OpsError:
+        raise
     except Exception as exc:
         raise OpsError(_explain(exc)) from exc
 

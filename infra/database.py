@@ -22,6 +22,9 @@ from aws_cdk import (
     aws_ec2 as ec2,
 )
 from aws_cdk import (
+    aws_iam as iam,
+)
+from aws_cdk import (
     aws_kms as kms,
 )
 from aws_cdk import (
@@ -53,6 +56,7 @@ class Database(Construct):
         # The database user the function logs in as, when it signs IAM tokens instead of reading the secret.
         self.user: str | None = config.db_user
         self.security_group: ec2.ISecurityGroup | None = None
+        self.secret_key: kms.IKey | None = None
         self.cluster: rds.IDatabaseCluster | None = None
         self.instance: rds.IDatabaseInstance | None = None
         if config.create_database:
@@ -63,6 +67,8 @@ class Database(Construct):
             self._given(config)
         else:
             self._placeholder(config)
+        if not config.create_database:
+            self._import_identified(config)
         self.proxy: rds.DatabaseProxy | None = None
         if config.rds_proxy:
             self._add_proxy(config, network)
@@ -150,20 +156,32 @@ class Database(Construct):
             )
 
     def _secret(self, config: Config, *, complete_arn: str | None = None, partial_arn: str | None = None) -> sm.ISecret:
-        """Your secret, with the KMS key it is encrypted with when that is a key of yours.
-
-        Reading a secret encrypted with a customer-managed key takes kms:Decrypt on that key as well;
-        with the key known here, every grant of the secret (the function's, the proxy's) includes it,
-        limited to calls Secrets Manager makes on the caller's behalf.
-        """
-        key = (
-            kms.Key.from_key_arn(self, "SecretKey", config.db_secret_kms_key_arn)
-            if config.db_secret_kms_key_arn
-            else None
-        )
+        """Your secret, and the KMS key it is encrypted with when that is a key of yours."""
+        if config.db_secret_kms_key_arn:
+            self.secret_key = kms.Key.from_key_arn(self, "SecretKey", config.db_secret_kms_key_arn)
         return sm.Secret.from_secret_attributes(
-            self, "Secret", secret_complete_arn=complete_arn, secret_partial_arn=partial_arn, encryption_key=key
+            self,
+            "Secret",
+            secret_complete_arn=complete_arn,
+            secret_partial_arn=partial_arn,
+            encryption_key=self.secret_key,
         )
+
+    def grant_secret(self, grantee: iam.IGrantable) -> None:
+        """Read the one secret; with your own KMS key, decrypt with it too, only through Secrets Manager.
+
+        A secret under a customer-managed key cannot be read with secretsmanager:GetSecretValue alone.
+        """
+        self.secret.grant_read(grantee)
+        if self.secret_key is not None:
+            region = Stack.of(self).region
+            grantee.grant_principal.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["kms:Decrypt"],
+                    resources=[self.secret_key.key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}},
+                )
+            )
 
     def _placeholder(self, config: Config) -> None:
         Annotations.of(self).add_warning_v2(
@@ -180,8 +198,9 @@ class Database(Construct):
         self.secret = sm.Secret.from_secret_complete_arn(self, "Secret", arn)
         self.host = "placeholder-database.invalid"
 
-    def _add_proxy(self, config: Config, network: Network) -> None:
-        if self.cluster is None and config.db_cluster_identifier:
+    def _import_identified(self, config: Config) -> None:
+        """Your cluster or instance, when named: the proxy's target and the alarms' dimensions."""
+        if config.db_cluster_identifier:
             self.cluster = rds.DatabaseCluster.from_database_cluster_attributes(
                 self,
                 "ImportedCluster",
@@ -190,16 +209,18 @@ class Database(Construct):
                 port=self.port,
                 security_groups=[self.security_group] if self.security_group else None,
             )
-        elif self.cluster is None:
+        elif config.db_instance_identifier:
             self.instance = rds.DatabaseInstance.from_database_instance_attributes(
                 self,
                 "ImportedInstance",
-                instance_identifier=config.db_instance_identifier or "",
+                instance_identifier=config.db_instance_identifier,
                 instance_endpoint_address=self.host,
                 port=self.port,
                 security_groups=[self.security_group] if self.security_group else [],
                 engine=rds.DatabaseInstanceEngine.POSTGRES,
             )
+
+    def _add_proxy(self, config: Config, network: Network) -> None:
         target = (
             rds.ProxyTarget.from_cluster(self.cluster)
             if self.cluster is not None

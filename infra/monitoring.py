@@ -249,18 +249,18 @@ class Monitoring(Construct):
                 },
             )
             self._freeable_memory(config, {"DBClusterIdentifier": database.cluster.cluster_identifier})
-        elif config.db_cluster_identifier:
+        elif database.cluster is not None:
             self.facade.monitor_aurora_cluster(
-                cluster_identifier=config.db_cluster_identifier,
+                cluster=database.cluster,
                 alarm_friendly_name="database",
                 human_readable_name=f"Aurora {config.db_cluster_identifier}",
                 add_cpu_usage_alarm=cpu,
                 add_max_connection_count_alarm=connections,
             )
             self._freeable_memory(config, {"DBClusterIdentifier": config.db_cluster_identifier})
-        elif config.db_instance_identifier:
+        elif database.instance is not None and config.db_instance_identifier:
             self.facade.monitor_rds_instance(
-                instance_identifier=config.db_instance_identifier,
+                instance=database.instance,
                 alarm_friendly_name="database",
                 human_readable_name=f"RDS {config.db_instance_identifier}",
                 add_cpu_usage_alarm=cpu,

@@ -133,7 +133,7 @@ def _function(stack: cdk.Stack, config: Config, network: Network, database: Data
         database.proxy.grant_connect(role, database.user or "")
         environment.update(DB_IAM_AUTH="true", DB_USER=database.user or "")
     else:
-        database.secret.grant_read(role)
+        database.grant_secret(role)
         environment["DB_SECRET_ARN"] = database.secret.secret_arn
     if config.db_statement_timeout_ms is not None:
         environment["DB_STATEMENT_TIMEOUT_MS"] = str(config.db_statement_timeout_ms)
