@@ -11,7 +11,7 @@ from constructs import Construct
 
 from infra.config import Config
 from infra.log_groups import retained_log_group
-from infra.nag import acknowledge
+from infra.nag import acknowledge, acknowledge_checkov
 from lambdakit.openapi import Access, gateway_document
 from lambdakit.routemodel import RouteTable
 
@@ -109,6 +109,12 @@ class Api(Construct):
             "AwsSolutions-APIG2",
             "Requests are validated by the function (fastjsonschema), so an invalid body gets the"
             " same 400 JSON naming the field locally and deployed.",
+        )
+        acknowledge_checkov(
+            api.deployment_stage,
+            "CKV_AWS_120",
+            "Answers come from the database per caller and change with every write; a stage cache would serve"
+            " stale or another caller's rows, and it is billed per hour whether used or not.",
         )
         acknowledge(
             api.deployment_stage,

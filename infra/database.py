@@ -38,7 +38,7 @@ from constructs import Construct
 from infra.budget import connection_budget
 from infra.config import Config
 from infra.log_groups import retained_log_group
-from infra.nag import acknowledge
+from infra.nag import acknowledge, acknowledge_checkov
 from infra.network import Network
 
 # The user of the generated secret (createDatabase); the proxy logs in as it for IAM-authenticated clients too.
@@ -103,6 +103,18 @@ class Database(Construct):
             cloudwatch_logs_exports=["postgresql"],
         )
         cluster.node.add_dependency(log_group)
+        acknowledge_checkov(
+            cluster.node.find_child("Secret"),
+            "CKV_AWS_149",
+            "The generated secret is encrypted with Secrets Manager's AWS managed key; a customer-managed key adds"
+            " a monthly fee and a decrypt grant to every reader (give your own secret and dbSecretKmsKeyArn for one).",
+        )
+        acknowledge_checkov(
+            cluster.node.find_child("Writer"),
+            "CKV_AWS_118",
+            "Enhanced Monitoring adds OS metrics at the price of CloudWatch Logs ingestion and a monitoring role;"
+            " the dashboard's CPU, connections, capacity and freeable memory alarms watch the cluster already.",
+        )
         acknowledge(
             cluster,
             "AwsSolutions-RDS11",

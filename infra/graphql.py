@@ -17,7 +17,7 @@ from infra.auth import UserPool
 from infra.config import Config
 from infra.graphql_auth import api_modes, check_schema_access, deployable_schema
 from infra.log_groups import retained_log_group
-from infra.nag import acknowledge
+from infra.nag import acknowledge, acknowledge_checkov
 from infra.routes import GraphqlRoute, RouteError
 
 
@@ -112,6 +112,12 @@ class GraphqlApi(Construct):
             )
         self.api = api
         self.url = api.graphql_url
+        acknowledge_checkov(
+            api,
+            "CKV2_AWS_33",
+            "AWS WAF costs a fixed monthly fee per web ACL; AppSync's authorization modes and the function's"
+            " bounds on depth and resolvers are the default protection, attach a web ACL for internet-facing use.",
+        )
         if "API_KEY" in offered:
             # The key is how callers reach an API_KEY-mode API at all (auth=none): it is the URL's companion,
             # not a secret, and anyone who may read the stack may also list it in the AppSync console.
