@@ -37,6 +37,12 @@ from lambdakit import Router, transaction
 
 router = Router()
 
+NEW_STUDENT = {
+    "type": "object",
+    "properties": {"firstName": {"type": "string", "maxLength": 100}},
+    "required": ["firstName"],
+}
+
 
 @router.rest("GET", "/students")
 @router.graphql("Query", "listStudents")
@@ -54,7 +60,7 @@ def get_student(conn, student_id: int):
     return {}
 
 
-@router.rest("POST", "/students", status=201)
+@router.rest("POST", "/students", status=201, body=NEW_STUDENT)
 @router.direct("create_student")
 @transaction()
 def create_student(conn, body):
