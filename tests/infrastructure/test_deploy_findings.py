@@ -120,10 +120,22 @@ def test_make_synth_for_such_a_region_ends_in_one_line_not_a_jsii_trace(tmp_path
 
 
 def test_a_deployable_template_without_a_region_is_refused_where_its_lookups_have_gaps(tmp_path):
-    write_module(tmp_path)
+    src = write_module(tmp_path).parent
     s = synth(tmp_path, BYO_CONTEXT)  # real subnets and database, no account and no region
     (finding,) = s.findings
     assert finding.blocking and finding.rule == "region-mapping" and "ca-west-1" in finding.message
+    # app.py (make synth, make deploy) stops on it, in one line naming the setting.
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", str(tmp_path)),
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        "CDK_OUTDIR": str(tmp_path / "app-out"),
+        "CDK_CONTEXT_JSON": json.dumps({**project_context(src), **BYO_CONTEXT}),
+    }
+    result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 1
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert line.startswith("error: deploy check: region-mapping: paramsAndSecrets")
 
 
 # 3. createDatabase's reservation on a new account: tests/infrastructure/test_preflight.py --------------------
