@@ -91,3 +91,59 @@ def test_auth_comes_from_context_or_the_environment_and_is_checked():
 def test_authorization_settings_that_cannot_work_together_are_refused(context, message):
     with pytest.raises(ConfigError, match=message):
         _load(context)
+
+
+def test_every_setting_is_named_from_its_field_once_context_key_and_stack_variable():
+    from dataclasses import fields
+
+    from infra.config import Config, settings
+
+    known = settings()
+    assert len(known) == len(fields(Config)) - 1  # every field but the list of problems
+    for key, setting in known.items():
+        assert key == setting.key and setting.variable == "STACK_" + setting.name.upper()
+    assert known["dbMaxConnections"].variable == "STACK_DB_MAX_CONNECTIONS"
+    assert known["alarmApi5xxPercent"].name == "alarm_api5xx_percent"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "field", "expected"),
+    [
+        ("STACK_DB_MAX_CONNECTIONS", "120", "db_max_connections", 120),
+        ("STACK_RESERVED_CONCURRENCY", "off", "reserved_concurrency", "off"),
+        ("STACK_PARAMS_AND_SECRETS", "false", "params_and_secrets", False),
+        ("STACK_PRIVATE_SUBNET_IDS", "subnet-a, subnet-b", "private_subnet_ids", ("subnet-a", "subnet-b")),
+        ("STACK_DB_CONNECT_RETRY_SECONDS", "2.5", "db_connect_retry_seconds", 2.5),
+        ("STACK_API_GATEWAY_CLOUD_WATCH_ROLE", "", "api_gateway_cloud_watch_role", None),
+    ],
+)
+def test_each_value_is_read_by_the_type_of_its_field(variable, value, field, expected):
+    assert getattr(load_config({}.get, {variable: value}, strict=False), field) == expected
+
+
+def test_a_value_of_the_wrong_type_is_refused_naming_the_setting_and_what_it_takes():
+    with pytest.raises(ConfigError) as refused:
+        _load({"apiType": "graphql", "memorySize": "lots", "snapStart": "maybe"})
+    message = str(refused.value)
+    assert "apiType='graphql': expected one of rest, http" in message
+    assert "memorySize='lots': expected an integer" in message
+    assert "snapStart='maybe': expected true or false" in message
+
+
+def test_the_functions_own_variables_in_the_environment_do_not_configure_the_stack():
+    runtime = {"AUTH": "iam", "DB_HOST": "elsewhere", "TRACING": "true", "STAGE": "prod", "API_TYPE": "http"}
+    config = _load({"auth": "cognito"}, runtime)
+    assert (config.auth, config.db_host, config.tracing, config.stage, config.api_type) == (
+        "cognito",
+        None,
+        False,
+        "dev",
+        "rest",
+    )
+
+
+def test_the_cli_default_region_counts_only_with_the_account_the_cli_found():
+    assert _load({}, {"CDK_DEFAULT_REGION": "us-east-1"}).region is None
+    cli = {"CDK_DEFAULT_REGION": "eu-west-1", "CDK_DEFAULT_ACCOUNT": "123456789012"}
+    with_account = load_config({}.get, cli, strict=False)
+    assert (with_account.account, with_account.region) == ("123456789012", "eu-west-1")
