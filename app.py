@@ -3,8 +3,9 @@
 
 The routes read are checked against what an import registers, in a separate process (infra/route_check.py).
 
-Configuration comes from cdk.json context, `-c key=value` and environment variables; see
-infra/config.py and the README (Deploy).
+Configuration comes from cdk.json context, `-c key=value` and STACK_* environment variables; see
+infra/config.py and the README (Deploy). The synthesized template then goes through the deploy check
+(infra/deploy_check.py), so `make synth` and `make deploy` stop on what a deploy would refuse.
 """
 
 import os
@@ -14,6 +15,7 @@ import aws_cdk as cdk
 
 from infra.build import StalePackage
 from infra.config import ConfigError, load_config
+from infra.deploy_check import report
 from infra.nag import add_checks
 from infra.route_check import checked_routes
 from infra.routes import RouteError
@@ -23,9 +25,9 @@ app = cdk.App()
 try:
     config = load_config(app.node.try_get_context, os.environ)
     routes = checked_routes(config.lambda_file)
-    ApiStack(app, config.stack_name, config=config, routes=routes)
+    stack = ApiStack(app, config.stack_name, config=config, routes=routes)
 except (ConfigError, RouteError, StalePackage) as error:
     # A message the user can act on, not a jsii stack trace.
     sys.exit(f"error: {error}")
 add_checks(app)
-app.synth()
+sys.exit(report(app.synth().get_stack_by_name(stack.stack_name).template, config))

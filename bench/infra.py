@@ -53,13 +53,13 @@ def _add_routes(src: Path, count: int) -> None:
 def _synth(src: Path, out: Path) -> float:
     env = {
         **os.environ,
-        "STAGE": "dev",
-        "ARCHITECTURE": "x86_64",
-        "SRC_DIR": str(src),
-        "LAMBDA_FILE": str(src / "lambda_function.py"),
+        "STACK_STAGE": "dev",
+        "STACK_ARCHITECTURE": "x86_64",
+        "STACK_SRC_DIR": str(src),
+        "STACK_LAMBDA_FILE": str(src / "lambda_function.py"),
         # No prebuilt package: both sides zip their own source folder, so neither pays more for assets.
-        "BUILD_DIR": str(src.parent / "no-build"),
-        "SYNTH_WITHOUT_BUILD": "1",
+        "STACK_BUILD_DIR": str(src.parent / "no-build"),
+        "STACK_SYNTH_WITHOUT_BUILD": "1",
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
     }
     shutil.rmtree(out, ignore_errors=True)

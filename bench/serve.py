@@ -37,7 +37,7 @@ def measure(database_url: str, workers: int, seconds: int) -> dict[str, object]:
     port = free_port()
     # auth=none: this measures serving; the function's own check is in the warm figures, and checking a
     # local token (RS256) is the local server's cost only (API Gateway does it deployed).
-    env = {**os.environ, "DATABASE_URL": database_url, "LOCAL_ACCESS_LOG": "0", "AUTH": "none"}
+    env = {**os.environ, "DATABASE_URL": database_url, "LOCAL_ACCESS_LOG": "0", "STACK_AUTH": "none"}
     command = [sys.executable, "run_local.py", "serve", "--port", str(port), "--workers", str(workers)]
     # Without the reload watcher when the server has one: the bench measures serving, not watching files.
     if (

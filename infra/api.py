@@ -11,7 +11,7 @@ from constructs import Construct
 
 from infra.config import Config
 from infra.log_groups import retained_log_group
-from infra.nag import acknowledge
+from infra.nag import acknowledge, acknowledge_checkov
 from lambdakit.openapi import Access, gateway_document
 from lambdakit.routemodel import RouteTable
 
@@ -83,7 +83,8 @@ class Api(Construct):
             api_definition=apigw.ApiDefinition.from_inline(document),
             rest_api_name=config.stack_name,
             endpoint_types=[apigw.EndpointType.REGIONAL],
-            cloud_watch_role=config.api_gateway_cloud_watch_role,
+            # One per account and region, shared by every REST API there: created only when asked.
+            cloud_watch_role=bool(config.api_gateway_cloud_watch_role),
             deploy_options=apigw.StageOptions(
                 stage_name=config.stage,
                 access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
@@ -97,11 +98,23 @@ class Api(Construct):
         )
         self.rest_api = api
         self.url = api.url
+        # Execution logs (level ERROR) go to a group API Gateway would create itself, with no retention, and
+        # leave behind; created here first, it has the stage's retention and goes with the stack.
+        execution_logs = retained_log_group(
+            self, "ExecutionLogs", config, f"API-Gateway-Execution-Logs_{api.rest_api_id}/{config.stage}"
+        )
+        api.deployment_stage.node.add_dependency(execution_logs)
         acknowledge(
             api,
             "AwsSolutions-APIG2",
             "Requests are validated by the function (fastjsonschema), so an invalid body gets the"
             " same 400 JSON naming the field locally and deployed.",
+        )
+        acknowledge_checkov(
+            api.deployment_stage,
+            "CKV_AWS_120",
+            "Answers come from the database per caller and change with every write; a stage cache would serve"
+            " stale or another caller's rows, and it is billed per hour whether used or not.",
         )
         acknowledge(
             api.deployment_stage,

@@ -25,13 +25,23 @@ class OpsError(Exception):
     """A problem the user can fix; printed as `error: ...` and exit status 2."""
 
 
-def _client(service: str) -> Any:
+NO_CREDENTIALS = "no AWS credentials: set AWS_PROFILE (aws sso login / aws configure) or AWS_ACCESS_KEY_ID"
+NO_REGION = "no AWS region: set AWS_REGION (or make ... REGION=eu-west-1) or configure a default region"
+
+
+def aws_client(service: str) -> Any:
+    """A boto3 client, or one OpsError naming everything missing: credentials first, then the region."""
     import boto3  # late: `make synth` and the tests of the scanner never need boto3
 
-    return boto3.client(service)
+    session = boto3.session.Session()
+    checks = ((NO_CREDENTIALS, session.get_credentials() is None), (NO_REGION, not session.region_name))
+    missing = [message for message, absent in checks if absent]
+    if missing:
+        raise OpsError("; ".join(missing))
+    return session.client(service)
 
 
-def stack_outputs(stack_name: str, client: Callable[[str], Any] = _client) -> dict[str, str]:
+def stack_outputs(stack_name: str, client: Callable[[str], Any] = aws_client) -> dict[str, str]:
     """The stack's outputs by key (FunctionName, LogGroupName, RestApiUrl, ...)."""
     try:
         stacks = client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
@@ -51,7 +61,7 @@ def event_path(name: str) -> Path:
     raise OpsError(f"no event {name!r}; events/ has: {names}")
 
 
-def invoke(function_name: str, event: Path, out: TextIO = sys.stdout, client: Callable[[str], Any] = _client) -> int:
+def invoke(function_name: str, event: Path, out: TextIO = sys.stdout, client: Callable[[str], Any] = aws_client) -> int:
     """Invoke once; print the decoded payload (a JSON body decoded too) and the log tail."""
     payload = event.read_bytes()
     response = client("lambda").invoke(FunctionName=function_name, Payload=payload, LogType="Tail")
@@ -83,7 +93,7 @@ def log_events(
     log_group: str,
     since_ms: int,
     follow: bool,
-    client: Callable[[str], Any] = _client,
+    client: Callable[[str], Any] = aws_client,
     poll_seconds: float = 2.0,
     *,
     filter_pattern: str | None = None,
@@ -124,7 +134,7 @@ def tail(
     since_minutes: int = 10,
     follow: bool = True,
     out: TextIO = sys.stdout,
-    client: Callable = _client,
+    client: Callable = aws_client,
     *,
     request_id: str | None = None,
 ) -> int:
@@ -141,12 +151,14 @@ def tail(
     return 0
 
 
-def check(stage: str | None, require_stage: bool, client: Callable[[str], Any] = _client) -> str:
+def check(stage: str | None, require_stage: bool, client: Callable[[str], Any] = aws_client) -> str:
     """Fail early, in words, when a command that talks to AWS cannot work; return the account."""
     if require_stage and not stage:
         raise OpsError("STAGE is not set: say which stage to change, e.g. `make deploy STAGE=dev`")
     try:
         return client("sts").get_caller_identity()["Account"]
+    except OpsError:
+        raise
     except Exception as exc:
         raise OpsError(_explain(exc)) from exc
 
@@ -154,12 +166,19 @@ def check(stage: str | None, require_stage: bool, client: Callable[[str], Any] =
 def _explain(exc: Exception) -> str:
     name = type(exc).__name__
     if name in ("NoCredentialsError", "PartialCredentialsError", "ProfileNotFound"):
-        return "no AWS credentials: set AWS_PROFILE (aws sso login / aws configure) or AWS_ACCESS_KEY_ID"
+        return NO_CREDENTIALS
     if name == "NoRegionError":
-        return "no AWS region: set AWS_REGION (or REGION) or configure a default region"
+        # A client is built before it signs anything, so boto3 notices the region first: say both.
+        return NO_REGION if _has_credentials() else f"{NO_CREDENTIALS}; {NO_REGION}"
     if name in ("ClientError", "EndpointConnectionError", "TokenRetrievalError", "SSOTokenLoadError"):
         return f"AWS rejected or could not be reached: {exc}"
     return f"{name}: {exc}"
+
+
+def _has_credentials() -> bool:
+    import boto3
+
+    return boto3.session.Session().get_credentials() is not None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -168,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["check", "invoke", "tail"])
     parser.add_argument("--stage", default=os.environ.get("STAGE"))
     parser.add_argument("--require-stage", action="store_true")
-    parser.add_argument("--service", default=None, help="the stack's serviceName (default: cdk.json, SERVICE_NAME)")
+    parser.add_argument("--service", default=None, help="the stack's serviceName (default: cdk.json)")
     parser.add_argument("--function", default=os.environ.get("FUNCTION_NAME"), help="skip the stack lookup")
     parser.add_argument("--log-group", default=os.environ.get("LOG_GROUP"), help="skip the stack lookup")
     parser.add_argument("--event", default=os.environ.get("EVENT", "get_student"))
@@ -202,13 +221,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def use_region_from_environment(environ: MutableMapping[str, str] | None = None) -> str | None:
-    """Make AWS_REGION (or the stack's REGION) the region boto3 uses; return it.
+    """Make AWS_REGION (or the stack's region, STACK_REGION) the region boto3 uses; return it.
 
     boto3 reads AWS_DEFAULT_REGION only (AWS_REGION is what the Lambda runtime and most tools set), so
     without this a region given the way the error message asks for was silently ignored.
     """
     env = os.environ if environ is None else environ
-    region = env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION") or env.get("REGION")
+    region = env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION") or env.get("STACK_REGION")
     if region:
         env["AWS_DEFAULT_REGION"] = region
     return region

@@ -88,3 +88,60 @@ def reserved_concurrency(config: Config, budget: ConnectionBudget | None) -> int
     if budget is None or config.rds_proxy:
         return None
     return budget.for_function
+
+
+# "You can reserve up to the Unreserved account concurrency value that is shown, minus 100 for functions
+# that don't have reserved concurrency." (Lambda Developer Guide, configuration-concurrency)
+UNRESERVED_MINIMUM = 100
+
+
+class QuotaError(ValueError):
+    """The reserved concurrency the stack asks for cannot be granted by this account."""
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """What the function reserves once the account's quota is known, and why, when it differs from the ask."""
+
+    value: int | None
+    note: str | None = None
+
+
+def fit_to_account(config: Config, wanted: int | None) -> Reservation:
+    """The reservation the account can grant: as asked, lowered to what is free, none, or a QuotaError.
+
+    Only known when `make deploy` has read the account (accountConcurrencyLimit and
+    accountUnreservedConcurrency); a synth without them asks for `wanted` as it is.
+    """
+    limit, unreserved = config.account_concurrency_limit, config.account_unreserved_concurrency
+    if wanted is None or limit is None or unreserved is None:
+        return Reservation(wanted)
+    free = unreserved - UNRESERVED_MINIMUM
+    if wanted <= free:
+        return Reservation(wanted)
+    account = (
+        f"this account runs at most {limit} concurrent executions, {unreserved} of them unreserved, and Lambda"
+        f" keeps {UNRESERVED_MINIMUM} unreserved"
+    )
+    if isinstance(config.reserved_concurrency, int):
+        raise QuotaError(
+            f"reservedConcurrency={wanted} cannot be reserved: {account}, so at most {max(free, 0)} can be;"
+            " lower reservedConcurrency, set it to off, or raise the quota (Service Quotas, Lambda,"
+            " Concurrent executions)"
+        )
+    if limit <= wanted:
+        return Reservation(
+            None,
+            f"no reserved concurrency: the account's limit of {limit} concurrent executions is within the"
+            f" connection budget of {wanted}, so the function cannot hold more connections than the budget",
+        )
+    if free >= 1:
+        return Reservation(
+            free,
+            f"reserved concurrency lowered from the connection budget of {wanted} to {free}: {account}",
+        )
+    raise QuotaError(
+        f"the connection budget needs {wanted} reserved concurrent executions and none can be reserved: {account};"
+        " raise the quota (Service Quotas, Lambda, Concurrent executions), set rdsProxy=true, or"
+        " reservedConcurrency=off to deploy without a cap"
+    )

@@ -1,21 +1,32 @@
 """All configuration of the stack, parsed and validated in one place.
 
-Sources, later wins: cdk.json `context` (top level), then `context.stages.<STAGE>`, then `-c key=value`
-on the command line (CDK merges it into the same context), then environment variables. Every
-setting has one camelCase context key and one UPPER_SNAKE environment variable
-(see `SETTINGS`). Values given with `-c` or env are strings; they are converted here.
+Each setting is one field of `Config`: its name, type and default are written there once. Its cdk.json
+context key is the field's camelCase (`db_max_connections` -> `dbMaxConnections`) and its environment
+variable the field's UPPER_SNAKE behind the `STACK_` prefix (`STACK_DB_MAX_CONNECTIONS`), so the stack's
+settings never share a name with the function's own variables (`AUTH`, `DB_HOST`, `TRACING`, ...).
+`make synth AUTH=iam` passes make's command-line variables on as `STACK_AUTH=iam` (infra/infra.mk).
+
+Sources, later wins: cdk.json `context` (top level), then `context.stages.<stage>`, then `-c key=value`
+(CDK merges it into the same context), then the `STACK_` environment variables. Values from `-c` or the
+environment are strings; they are converted here according to the field's type.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import types
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from lambdakit.routemodel import camel_case
 
 ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "STACK_"
 
 # Valid CloudWatch Logs retention periods, in days, and their names in CDK's RetentionDays.
 RETENTION_NAMES = {
@@ -44,24 +55,32 @@ class ConfigError(ValueError):
     """One or more invalid settings; the message lists every problem, not just the first."""
 
 
+def _also(*variables: str) -> Any:
+    """Metadata for a setting that is also read from the AWS tooling's own variables, in this order."""
+    return {"also": variables}
+
+
 @dataclass(frozen=True)
 class Config:
-    """The validated settings the stack is built from (see the README, Deploy, for each)."""
+    """The validated settings the stack is built from (see docs/deploy-checks.md and the README, Deploy)."""
 
     stage: str = "dev"
-    region: str | None = None
-    account: str | None = None
+    region: str | None = field(default=None, metadata=_also("AWS_REGION"))
+    account: str | None = field(default=None, metadata=_also("CDK_DEFAULT_ACCOUNT"))
     service_name: str = "lambda-api"
     # Lambda
-    architecture: str = "x86_64"
+    architecture: Literal["x86_64", "arm64"] = "x86_64"
     memory_size: int = 256
     timeout_seconds: int = 10
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_retention_days: int = 30
     # None: derived from the connection budget; "off": no reserved concurrency at all.
-    reserved_concurrency: int | str | None = None
+    reserved_concurrency: int | Literal["off"] | None = None
     snap_start: bool = False
-    params_and_secrets: bool = True
+    # auto: the extension where AWS publishes it for the region (CDK's table), boto3 elsewhere.
+    params_and_secrets: bool | Literal["auto"] = "auto"
+    # The extension's layer for this region, from AWS's list, instead of CDK's table (a newer version).
+    params_and_secrets_layer_arn: str | None = None
     # X-Ray subsegments per SQL statement (Powertools Tracer); off keeps the tracer out of the package.
     tracing: bool = False
     # Network
@@ -75,16 +94,18 @@ class Config:
     create_database: bool = False
     db_stack_name: str | None = None
     db_secret_arn: str | None = None
+    # The customer-managed KMS key your secret is encrypted with: the function and the proxy may decrypt with it.
+    db_secret_kms_key_arn: str | None = None
     db_host: str | None = None
     db_port: int = 5432
     db_name: str | None = None
     db_security_group_id: str | None = None
-    db_sslmode: str = "require"
+    db_sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = "require"
     db_connect_timeout: int = 5
     # Extra seconds to retry connecting with backoff: an Aurora Serverless cluster resuming from a
     # pause takes about 15 s to accept connections.
     db_connect_retry_seconds: float = 0.0
-    # Under the function's timeout with room to connect and answer (see the timeout rule in _validate).
+    # Under the function's timeout with room to connect and answer (see timeout_problems).
     db_statement_timeout_ms: int | None = 4000
     db_idle_session_timeout_ms: int | None = 300000
     db_min_capacity: float = 0
@@ -98,12 +119,17 @@ class Config:
     db_cluster_identifier: str | None = None
     db_instance_identifier: str | None = None
     # APIs
-    api_type: str = "rest"
+    api_type: Literal["rest", "http"] = "rest"
     throttling_rate_limit: int = 50
     throttling_burst_limit: int = 100
     cors_origins: tuple[str, ...] = ()
-    api_gateway_cloud_watch_role: bool = True
-    graphql_auth: str = "IAM"
+    # The account-wide role API Gateway logs with (AWS::ApiGateway::Account, one per account and region).
+    # None: not created by synth; `make deploy` creates it only where the region has none (infra/preflight.py).
+    api_gateway_cloud_watch_role: bool | None = None
+    # The account's Lambda concurrency, as `make deploy` reads it (GetAccountSettings) before reserving any.
+    account_concurrency_limit: int | None = None
+    # The account's unreserved concurrency, not counting what this stage's function reserves today.
+    account_unreserved_concurrency: int | None = None
     # Alarms and dashboard (infra/monitoring.py). Defaults are production's; cdk.json relaxes dev.
     alarm_email: str | None = None
     alarm_api5xx_percent: float = 1.0
@@ -135,7 +161,7 @@ class Config:
     build_dir: Path = ROOT / ".build" / "package"
     # Synthesize with src/ alone (no requirements, no bytecode): a template that cannot run, for tests.
     synth_without_build: bool = False
-    problems: tuple[str, ...] = field(default=(), compare=False)
+    problems: tuple[str, ...] = field(default=(), compare=False, metadata={"setting": False})
 
     @property
     def stack_name(self) -> str:
@@ -160,91 +186,28 @@ class Config:
         )
 
 
-# context key -> environment variable; the field name is the snake_case of the key.
-SETTINGS: dict[str, str] = {
-    "stage": "STAGE",
-    "region": "REGION",
-    "account": "ACCOUNT",
-    "serviceName": "SERVICE_NAME",
-    "architecture": "ARCHITECTURE",
-    "memorySize": "MEMORY_SIZE",
-    "timeoutSeconds": "TIMEOUT_SECONDS",
-    "logLevel": "LOG_LEVEL",
-    "logRetentionDays": "LOG_RETENTION_DAYS",
-    "reservedConcurrency": "RESERVED_CONCURRENCY",
-    "snapStart": "SNAP_START",
-    "paramsAndSecrets": "PARAMS_AND_SECRETS",
-    "tracing": "TRACING",
-    "vpcId": "VPC_ID",
-    "vpcIdParameter": "VPC_ID_PARAMETER",
-    "privateSubnetIds": "PRIVATE_SUBNET_IDS",
-    "availabilityZones": "AVAILABILITY_ZONES",
-    "vpcCidr": "VPC_CIDR",
-    "secretsManagerEndpoint": "SECRETS_MANAGER_ENDPOINT",
-    "createDatabase": "CREATE_DATABASE",
-    "dbStackName": "DB_STACK_NAME",
-    "dbSecretArn": "DB_SECRET_ARN",
-    "dbHost": "DB_HOST",
-    "dbPort": "DB_PORT",
-    "dbName": "DB_NAME",
-    "dbSecurityGroupId": "DB_SECURITY_GROUP_ID",
-    "dbSslmode": "DB_SSLMODE",
-    "dbConnectTimeout": "DB_CONNECT_TIMEOUT",
-    "dbConnectRetrySeconds": "DB_CONNECT_RETRY_SECONDS",
-    "dbStatementTimeoutMs": "DB_STATEMENT_TIMEOUT_MS",
-    "dbIdleSessionTimeoutMs": "DB_IDLE_SESSION_TIMEOUT_MS",
-    "dbMinCapacity": "DB_MIN_CAPACITY",
-    "dbMaxCapacity": "DB_MAX_CAPACITY",
-    "dbDeletionProtection": "DB_DELETION_PROTECTION",
-    "rdsProxy": "RDS_PROXY",
-    "dbMaxConnections": "DB_MAX_CONNECTIONS",
-    "dbIamAuth": "DB_IAM_AUTH",
-    "dbUser": "DB_USER",
-    "dbClusterIdentifier": "DB_CLUSTER_IDENTIFIER",
-    "dbInstanceIdentifier": "DB_INSTANCE_IDENTIFIER",
-    "apiType": "API_TYPE",
-    "throttlingRateLimit": "THROTTLING_RATE_LIMIT",
-    "throttlingBurstLimit": "THROTTLING_BURST_LIMIT",
-    "corsOrigins": "CORS_ORIGINS",
-    "apiGatewayCloudWatchRole": "API_GATEWAY_CLOUD_WATCH_ROLE",
-    "graphqlAuth": "GRAPHQL_AUTH",
-    "alarmEmail": "ALARM_EMAIL",
-    "alarmApi5xxPercent": "ALARM_API_5XX_PERCENT",
-    "alarmApiLatencyP99Ms": "ALARM_API_LATENCY_P99_MS",
-    "alarmApi4xxPercent": "ALARM_API_4XX_PERCENT",
-    "alarmFunctionErrors": "ALARM_FUNCTION_ERRORS",
-    "alarmFunctionThrottles": "ALARM_FUNCTION_THROTTLES",
-    "alarmDurationPercent": "ALARM_DURATION_PERCENT",
-    "alarmConcurrencyPercent": "ALARM_CONCURRENCY_PERCENT",
-    "alarmDbConnections": "ALARM_DB_CONNECTIONS",
-    "alarmDbCpuPercent": "ALARM_DB_CPU_PERCENT",
-    "alarmDbFreeableMemoryMb": "ALARM_DB_FREEABLE_MEMORY_MB",
-    "githubRepository": "GITHUB_REPOSITORY",
-    "deployStages": "DEPLOY_STAGES",
-    "githubOidcProviderArn": "GITHUB_OIDC_PROVIDER_ARN",
-    "cdkQualifier": "CDK_QUALIFIER",
-    "auth": "AUTH",
-    "publicApi": "PUBLIC_API",
-    "cognitoUserPoolArn": "COGNITO_USER_POOL_ARN",
-    "jwtIssuer": "JWT_ISSUER",
-    "jwtAudience": "JWT_AUDIENCE",
-    "apiKeys": "API_KEYS",
-    "lambdaFile": "LAMBDA_FILE",
-    "schemaFile": "SCHEMA_FILE",
-    "srcDir": "SRC_DIR",
-    "buildDir": "BUILD_DIR",
-    "synthWithoutBuild": "SYNTH_WITHOUT_BUILD",
-}
+@dataclass(frozen=True)
+class Setting:
+    """One field of Config as the outside world names it."""
 
-# Values that are also understood under the names the AWS tooling uses.
-_ENV_FALLBACKS = {
-    "region": ("CDK_DEFAULT_REGION", "AWS_REGION"),
-    "account": ("CDK_DEFAULT_ACCOUNT",),
-}
+    name: str
+    key: str
+    variable: str
+    also: tuple[str, ...]
+    type: Any
 
 
-def _snake(key: str) -> str:
-    return re.sub(r"([A-Z])", r"_\1", key).lower()
+@cache
+def settings() -> dict[str, Setting]:
+    """Every setting by its context key, derived from Config's fields."""
+    hints = typing.get_type_hints(Config)
+    return {
+        camel_case(f.name): Setting(
+            f.name, camel_case(f.name), ENV_PREFIX + f.name.upper(), f.metadata.get("also", ()), hints[f.name]
+        )
+        for f in fields(Config)
+        if f.metadata.get("setting", True)
+    }
 
 
 def load_config(
@@ -254,24 +217,29 @@ def load_config(
     strict: bool = True,
 ) -> Config:
     """Merge context and environment into a validated Config; raise ConfigError when invalid."""
+    known = settings()
     raw: dict[str, Any] = {}
-    for key in SETTINGS:
+    for key in known:
         value = get_context(key)
         if value is not None:
             raw[key] = value
-    stage = environ.get("STAGE") or raw.get("stage") or "dev"
+    stage = environ.get(known["stage"].variable) or raw.get("stage") or "dev"
     stages = get_context("stages") or {}
     if not isinstance(stages, Mapping):
         raise ConfigError("context 'stages' must be an object of per-stage settings")
     for key, value in (stages.get(stage) or {}).items():
-        if key not in SETTINGS:
+        if key not in known:
             raise ConfigError(f"stages.{stage}.{key}: unknown setting")
         raw[key] = value
-    for key, variable in SETTINGS.items():
-        for name in (variable, *_ENV_FALLBACKS.get(_snake(key), ())):
+    for key, setting in known.items():
+        for name in (setting.variable, *setting.also):
             if environ.get(name):
                 raw[key] = environ[name]
                 break
+    # The CDK CLI's CDK_DEFAULT_REGION says us-east-1 when nothing is configured: it names the region
+    # only together with the account the CLI found credentials for.
+    if "account" in raw and "region" not in raw and environ.get("CDK_DEFAULT_REGION"):
+        raw["region"] = environ["CDK_DEFAULT_REGION"]
     raw["stage"] = stage
     config, problems = _convert(raw)
     problems += _validate(config)
@@ -298,89 +266,72 @@ def _replace(config: Config, **changes: Any) -> Config:
 
 
 def _convert(raw: Mapping[str, Any]) -> tuple[Config, list[str]]:
-    defaults = Config()
+    known = settings()
     values: dict[str, Any] = {}
     problems: list[str] = []
     for key, value in raw.items():
-        name = _snake(key)
-        default = getattr(defaults, name)
+        setting = known[key]
         try:
-            values[name] = _coerce(value, default, name)
+            values[setting.name] = coerce(value, setting.type)
         except (TypeError, ValueError) as exc:
             problems.append(f"{key}={value!r}: {exc}")
     return Config(**values), problems
 
 
-_INT_OR_NONE = {
-    "db_max_connections",
-    "db_statement_timeout_ms",
-    "db_idle_session_timeout_ms",
-}
-_STR_OR_NONE = {
-    "region",
-    "account",
-    "vpc_id",
-    "vpc_cidr",
-    "db_stack_name",
-    "db_secret_arn",
-    "db_host",
-    "db_name",
-    "db_security_group_id",
-    "db_cluster_identifier",
-    "db_instance_identifier",
-    "db_user",
-    "alarm_email",
-    "github_repository",
-    "github_oidc_provider_arn",
-    "cognito_user_pool_arn",
-    "jwt_issuer",
-}
-
-
-def _coerce(value: Any, default: Any, name: str) -> Any:
-    if name == "reserved_concurrency":
-        if value in ("", "none", "None", None):
+# Hand-written rather than a settings library: lists arrive as `a,b` from make and the environment,
+# `off`/`auto` stand beside numbers and booleans, and CDK, not the library, decides context precedence.
+def coerce(value: Any, hint: Any) -> Any:
+    """`value` (from JSON context or a string) as the type `hint` of a Config field; ValueError when it is not."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if type(None) in args and (value is None or str(value).strip().lower() in ("", "none")):
             return None
-        return "off" if str(value).lower() == "off" else _to_int(value)
-    if name in _INT_OR_NONE:
-        if value in ("", "none", "None", None):
-            return None
-        return _to_int(value)
-    if name in _STR_OR_NONE:
-        return str(value) if value not in ("", None) else None
-    if isinstance(default, bool):
+        failures = []
+        for option in (a for a in args if a is not type(None)):
+            try:
+                return coerce(value, option)
+            except (TypeError, ValueError) as exc:
+                failures.append(str(exc).removeprefix("expected "))
+        raise ValueError("expected " + " or ".join(failures))
+    if origin is Literal:
+        text = str(value).strip()
+        if isinstance(value, str) and text in args:
+            return text
+        raise ValueError("expected one of " + ", ".join(map(str, args)))
+    if hint is bool:
         if isinstance(value, bool):
             return value
-        if str(value).lower() in ("true", "1", "yes"):
-            return True
-        if str(value).lower() in ("false", "0", "no", ""):
-            return False
+        text = str(value).strip().lower()
+        if text in ("true", "1", "yes", "false", "0", "no", ""):
+            return text in ("true", "1", "yes")
         raise ValueError("expected true or false")
-    if isinstance(default, int):
-        return _to_int(value)
-    if isinstance(default, float):
+    if hint is int:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError("expected an integer")
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ValueError("expected an integer") from None
+    if hint is float:
+        if isinstance(value, bool):
+            raise ValueError("expected a number")
         try:
             return float(value)
         except (TypeError, ValueError):
             raise ValueError("expected a number") from None
-    if isinstance(default, tuple):
+    if hint is Path:
+        path = Path(value)
+        return path if path.is_absolute() else ROOT / path
+    if origin is tuple:
         items = value.split(",") if isinstance(value, str) else value
         if not isinstance(items, (list, tuple)):
             raise TypeError("expected a list or a comma-separated string")
         return tuple(str(item).strip() for item in items if str(item).strip())
-    if isinstance(default, Path):
-        path = Path(value)
-        return path if path.is_absolute() else ROOT / path
-    return str(value)
-
-
-def _to_int(value: Any) -> int:
-    if isinstance(value, bool):
-        raise TypeError("expected an integer")
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ValueError("expected an integer") from None
+    if hint is str:
+        if isinstance(value, (dict, list)):
+            raise TypeError("expected a string")
+        return str(value)
+    raise TypeError(f"no conversion to {hint}")
 
 
 # What the function needs after its last statement gave up: roll back, log, write the 503/504.
@@ -412,6 +363,11 @@ def timeout_problems(c: Config) -> list[str]:
     ]
 
 
+_STAGE_NAME = r"[a-z][a-z0-9-]{0,19}"
+_KMS_KEY_ARN = r"arn:aws[\w-]*:kms:[\w-]+:\d{12}:key/[\w-]+"
+_LAYER_ARN = r"arn:aws[\w-]*:lambda:([\w-]+):\d{12}:layer:[\w-]+:\d+"
+
+
 def _validate(c: Config) -> list[str]:
     problems = []
 
@@ -419,32 +375,28 @@ def _validate(c: Config) -> list[str]:
         if not ok:
             problems.append(message)
 
-    check(
-        bool(re.fullmatch(r"[a-z][a-z0-9-]{0,19}", c.stage)),
-        f"stage {c.stage!r}: use a-z, 0-9, -",
-    )
+    check(bool(re.fullmatch(_STAGE_NAME, c.stage)), f"stage {c.stage!r}: use a-z, 0-9, -")
     check(
         bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,40}", c.service_name)),
         f"serviceName {c.service_name!r}: letters, digits and '-' only",
     )
+    check(c.account is None or bool(re.fullmatch(r"\d{12}", c.account)), "account: 12 digits")
     check(
-        c.account is None or bool(re.fullmatch(r"\d{12}", c.account)),
-        "account: 12 digits",
+        c.region is None or bool(re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", c.region)),
+        f"region {c.region!r}: an AWS region name such as eu-west-1",
     )
-    check(c.architecture in ("x86_64", "arm64"), "architecture: x86_64 or arm64")
+    # A template for an account must be for one region: layer ARNs, service principals and endpoints differ.
+    check(c.account is None or c.region is not None, "region is required with account (REGION=eu-west-1)")
     check(128 <= c.memory_size <= 10240, "memorySize: 128..10240 MB")
     check(1 <= c.timeout_seconds <= 900, "timeoutSeconds: 1..900")
-    check(
-        c.log_level in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
-        "logLevel: DEBUG, INFO, WARNING, ERROR or CRITICAL",
-    )
-    check(
-        c.log_retention_days in LOG_RETENTION_DAYS,
-        f"logRetentionDays: one of {LOG_RETENTION_DAYS}",
-    )
+    check(c.log_retention_days in LOG_RETENTION_DAYS, f"logRetentionDays: one of {LOG_RETENTION_DAYS}")
     check(
         c.reserved_concurrency in (None, "off") or c.reserved_concurrency >= 1,
         "reservedConcurrency: a number >= 1, or off",
+    )
+    check(
+        c.params_and_secrets_layer_arn is None or _layer_in_region(c.params_and_secrets_layer_arn, c.region),
+        "paramsAndSecretsLayerArn: arn:aws:lambda:<the stack's region>:<account>:layer:<name>:<version>",
     )
     check(c.db_max_connections is None or c.db_max_connections >= 10, "dbMaxConnections >= 10")
     check(not c.db_iam_auth or c.rds_proxy, "dbIamAuth authenticates to the RDS Proxy: set rdsProxy=true too")
@@ -457,19 +409,12 @@ def _validate(c: Config) -> list[str]:
         all(s.startswith("subnet-") for s in c.private_subnet_ids),
         "privateSubnetIds must start with subnet-",
     )
-    check(
-        not c.private_subnet_ids or c.vpc_id is not None,
-        "privateSubnetIds needs vpcId as well",
-    )
+    check(not c.private_subnet_ids or c.vpc_id is not None, "privateSubnetIds needs vpcId as well")
     check(
         not c.availability_zones or len(c.availability_zones) == len(c.private_subnet_ids),
         "availabilityZones: one per private subnet",
     )
     check(1 <= c.db_port <= 65535, "dbPort: 1..65535")
-    check(
-        c.db_sslmode in ("disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
-        "dbSslmode: a libpq sslmode",
-    )
     check(c.db_connect_timeout >= 1, "dbConnectTimeout >= 1")
     check(c.db_connect_retry_seconds >= 0, "dbConnectRetrySeconds >= 0")
     problems += timeout_problems(c)
@@ -494,6 +439,14 @@ def _validate(c: Config) -> list[str]:
         "dbSecretArn must be a full arn:...:secret:... ARN",
     )
     check(
+        c.db_secret_kms_key_arn is None or bool(re.fullmatch(_KMS_KEY_ARN, c.db_secret_kms_key_arn)),
+        "dbSecretKmsKeyArn: arn:aws:kms:<region>:<account>:key/<key id>",
+    )
+    check(
+        c.db_secret_kms_key_arn is None or not c.create_database,
+        "dbSecretKmsKeyArn is for your own secret; createDatabase generates its secret with AWS's key",
+    )
+    check(
         c.offline or c.database_given,
         "no database: set createDatabase=true, dbStackName, or dbSecretArn plus dbHost",
     )
@@ -504,7 +457,6 @@ def _validate(c: Config) -> list[str]:
         "without a database security group the Lambda's egress goes to the VPC CIDR: set vpcCidr"
         " (or dbSecurityGroupId)",
     )
-    check(c.api_type in ("rest", "http"), "apiType: rest or http")
     check(
         c.api_type == "http" or len(c.cors_origins) <= 1,
         "corsOrigins: a REST API answers preflight with one origin; use apiType=http for several",
@@ -513,23 +465,31 @@ def _validate(c: Config) -> list[str]:
         c.throttling_rate_limit >= 1 and c.throttling_burst_limit >= 1,
         "throttling limits >= 1",
     )
-    check(c.graphql_auth in ("IAM", "API_KEY"), "graphqlAuth: IAM or API_KEY")
+    check(
+        c.account_concurrency_limit is None or c.account_concurrency_limit >= 1,
+        "accountConcurrencyLimit >= 1 (make deploy reads it from the account)",
+    )
+    check(
+        c.account_unreserved_concurrency is None or c.account_unreserved_concurrency >= 0,
+        "accountUnreservedConcurrency >= 0 (make deploy reads it from the account)",
+    )
     check(
         c.alarm_email is None or bool(re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", c.alarm_email)),
         f"alarmEmail {c.alarm_email!r}: an email address",
     )
-    for key in ("alarmApi5xxPercent", "alarmApi4xxPercent", "alarmDurationPercent", "alarmConcurrencyPercent"):
-        check(0 < getattr(c, _snake(key)) <= 100, f"{key}: a percentage, more than 0 and at most 100")
+    for name in ("alarm_api5xx_percent", "alarm_api4xx_percent", "alarm_duration_percent", "alarm_concurrency_percent"):
+        check(0 < getattr(c, name) <= 100, f"{camel_case(name)}: a percentage, more than 0 and at most 100")
     check(0 < c.alarm_db_cpu_percent <= 100, "alarmDbCpuPercent: a percentage, more than 0 and at most 100")
-    for key in ("alarmApiLatencyP99Ms", "alarmFunctionErrors", "alarmFunctionThrottles", "alarmDbConnections"):
-        check(getattr(c, _snake(key)) >= 1, f"{key} >= 1")
+    counts = ("alarm_api_latency_p99_ms", "alarm_function_errors", "alarm_function_throttles", "alarm_db_connections")
+    for name in counts:
+        check(getattr(c, name) >= 1, f"{camel_case(name)} >= 1")
     check(c.alarm_db_freeable_memory_mb >= 0, "alarmDbFreeableMemoryMb >= 0")
     check(
         c.github_repository is None or bool(re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", c.github_repository)),
         f"githubRepository {c.github_repository!r}: owner/name",
     )
     check(
-        all(re.fullmatch(r"[a-z][a-z0-9-]{0,19}", s) for s in c.deploy_stages),
+        all(re.fullmatch(_STAGE_NAME, s) for s in c.deploy_stages),
         "deployStages: stage names (a-z, 0-9, -)",
     )
     check(
@@ -540,6 +500,12 @@ def _validate(c: Config) -> list[str]:
     problems += _auth_problems(c)
     check(c.lambda_file.is_file(), f"lambdaFile {c.lambda_file} does not exist")
     return problems
+
+
+def _layer_in_region(arn: str, region: str | None) -> bool:
+    """A layer ARN, in the stack's region when it has one (Lambda attaches layers of the function's region only)."""
+    match = re.fullmatch(_LAYER_ARN, arn)
+    return bool(match) and (region is None or match.group(1) == region)
 
 
 # The refusal `make synth` prints for a public production stage; one line that says how to proceed.

@@ -22,7 +22,15 @@ from infra.config import Config, ConfigError, load_config
 from infra.nag import acknowledge, add_checks
 
 GITHUB_OIDC = "token.actions.githubusercontent.com"
-_OWN_SETTINGS = ("githubRepository", "deployStages", "githubOidcProviderArn", "cdkQualifier", "serviceName", "account")
+_OWN_SETTINGS = (
+    "githubRepository",
+    "deployStages",
+    "githubOidcProviderArn",
+    "cdkQualifier",
+    "serviceName",
+    "account",
+    "region",
+)
 BOOTSTRAP_ROLES = ("deploy-role", "file-publishing-role", "image-publishing-role", "lookup-role")
 
 
@@ -47,10 +55,11 @@ class DeployAccessStack(cdk.Stack):
 
     def _role(self, config: Config, provider: iam.IOidcProvider, stage: str) -> iam.Role:
         stack_name = f"{config.service_name}-{stage}"
+        # No role name: IAM names are unique in the whole account, and this stack is deployed once per region.
+        # CloudFormation names the role; its ARN is an output, the value of the GitHub variable.
         role = iam.Role(
             self,
             f"DeployRole{stage.title().replace('-', '')}",
-            role_name=f"{stack_name}-github-deploy",
             description=f"GitHub Actions ({config.github_repository}, environment {stage}) deploys {stack_name}",
             max_session_duration=Duration.hours(1),
             assumed_by=iam.WebIdentityPrincipal(
@@ -86,8 +95,32 @@ class DeployAccessStack(cdk.Stack):
             resource_name=f"{stack_name}-*",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
-        role.add_to_policy(iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=[stack_arn]))
-        role.add_to_policy(iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[function_arn]))
+        # `make deploy`'s preflight (infra/preflight.py): the stack's outputs and resources, the function's
+        # reserved concurrency, the account's Lambda quota and API Gateway's logging role.
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["cloudformation:DescribeStacks", "cloudformation:ListStackResources"], resources=[stack_arn]
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction", "lambda:GetFunctionConcurrency"], resources=[function_arn]
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["apigateway:GET"],
+                resources=[self.format_arn(service="apigateway", account="", resource="/account")],
+            )
+        )
+        # GetAccountSettings reads the account's own quota: it has no resource to scope it to.
+        role.add_to_policy(iam.PolicyStatement(actions=["lambda:GetAccountSettings"], resources=["*"]))
+        acknowledge(
+            role.node.find_child("DefaultPolicy"),
+            "AwsSolutions-IAM5[Resource::*]",
+            "lambda:GetAccountSettings reads the account's concurrency quota and supports no resource-level"
+            " permissions; it is read-only and names nothing of any stack.",
+        )
         for arn in (stack_arn, function_arn):
             acknowledge(
                 role.node.find_child("DefaultPolicy"),

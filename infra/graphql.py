@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from aws_cdk import Annotations, Stack
+from aws_cdk import Annotations, CfnOutput, Expiration, Stack
 from aws_cdk import aws_appsync as appsync
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -16,7 +17,7 @@ from infra.auth import UserPool
 from infra.config import Config
 from infra.graphql_auth import api_modes, check_schema_access, deployable_schema
 from infra.log_groups import retained_log_group
-from infra.nag import acknowledge
+from infra.nag import acknowledge, acknowledge_checkov
 from infra.routes import GraphqlRoute, RouteError
 
 
@@ -111,6 +112,16 @@ class GraphqlApi(Construct):
             )
         self.api = api
         self.url = api.graphql_url
+        acknowledge_checkov(
+            api,
+            "CKV2_AWS_33",
+            "AWS WAF costs a fixed monthly fee per web ACL; AppSync's authorization modes and the function's"
+            " bounds on depth and resolvers are the default protection, attach a web ACL for internet-facing use.",
+        )
+        if "API_KEY" in offered:
+            # The key is how callers reach an API_KEY-mode API at all (auth=none): it is the URL's companion,
+            # not a secret, and anyone who may read the stack may also list it in the AppSync console.
+            CfnOutput(Stack.of(self), "GraphqlApiKey", value=api.api_key or "")
         acknowledge(
             source,
             f"AwsSolutions-IAM5[Resource::<{_logical_id(function)}.Arn>:*]",
@@ -138,8 +149,28 @@ def _mode(mode: str, config: Config, pool: UserPool | None) -> appsync.Authoriza
             ),
         )
     if mode == "API_KEY":
-        return appsync.AuthorizationMode(authorization_type=appsync.AuthorizationType.API_KEY)
+        return appsync.AuthorizationMode(
+            authorization_type=appsync.AuthorizationType.API_KEY,
+            api_key_config=appsync.ApiKeyConfig(
+                description=f"{config.stack_name}: renewed for {API_KEY_DAYS} days by each deploy",
+                expires=Expiration.at_timestamp(api_key_expiry(datetime.now(UTC).date())),
+            ),
+        )
     return appsync.AuthorizationMode(authorization_type=appsync.AuthorizationType.IAM)
+
+
+# AppSync's longest API key life; without an expiry a key lasts 7 days, after which GraphQL stops answering.
+API_KEY_DAYS = 365
+
+
+def api_key_expiry(today: date) -> int:
+    """The API key's expiry in epoch milliseconds: API_KEY_DAYS after the start of `today` (UTC).
+
+    A deploy is never earlier than its synth, so the key lives at most API_KEY_DAYS from the deploy, as
+    AppSync requires; starting from midnight keeps every synth of one day identical.
+    """
+    start = datetime(today.year, today.month, today.day, tzinfo=UTC)
+    return int((start + timedelta(days=API_KEY_DAYS)).timestamp() * 1000)
 
 
 def _logical_id(function: lambda_.IFunction) -> str:

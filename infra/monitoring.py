@@ -62,6 +62,8 @@ class Monitoring(Construct):
         key = _topic_key(self, config)
         self.topic = _topic(self, "AlarmTopic", key, config, f"{config.stack_name} alarms")
         self.low_priority_topic = _topic(self, "LowPriorityAlarmTopic", key, config, f"{config.stack_name} low")
+        # Dashboards are global to the account: the region in the name lets the stage live in several regions.
+        self.dashboard_name = f"{config.stack_name}-{Stack.of(self).region}"
         self.facade = cmc.MonitoringFacade(
             self,
             "Facade",
@@ -73,7 +75,7 @@ class Monitoring(Construct):
             dashboard_factory=cmc.DefaultDashboardFactory(
                 self,
                 "Dashboards",
-                dashboard_name_prefix=config.stack_name,
+                dashboard_name_prefix=self.dashboard_name,
                 create_dashboard=True,
                 create_summary_dashboard=False,
                 create_alarm_dashboard=False,
@@ -247,18 +249,18 @@ class Monitoring(Construct):
                 },
             )
             self._freeable_memory(config, {"DBClusterIdentifier": database.cluster.cluster_identifier})
-        elif config.db_cluster_identifier:
+        elif database.cluster is not None:
             self.facade.monitor_aurora_cluster(
-                cluster_identifier=config.db_cluster_identifier,
+                cluster=database.cluster,
                 alarm_friendly_name="database",
                 human_readable_name=f"Aurora {config.db_cluster_identifier}",
                 add_cpu_usage_alarm=cpu,
                 add_max_connection_count_alarm=connections,
             )
             self._freeable_memory(config, {"DBClusterIdentifier": config.db_cluster_identifier})
-        elif config.db_instance_identifier:
+        elif database.instance is not None and config.db_instance_identifier:
             self.facade.monitor_rds_instance(
-                instance_identifier=config.db_instance_identifier,
+                instance=database.instance,
                 alarm_friendly_name="database",
                 human_readable_name=f"RDS {config.db_instance_identifier}",
                 add_cpu_usage_alarm=cpu,

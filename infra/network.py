@@ -22,6 +22,10 @@ class Network(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: Config) -> None:
         super().__init__(scope, construct_id)
         self.vpc = _vpc(self, config)
+        # Subnets given by id come without their route tables, which nothing here reads.
+        Annotations.of(self).acknowledge_warning(
+            "@aws-cdk/aws-ec2:noSubnetRouteTableId", "the stack places the function in the subnets, no routes"
+        )
         self.subnets = ec2.SubnetSelection(subnets=self.vpc.private_subnets or self.vpc.isolated_subnets)
         self.function_sg = ec2.SecurityGroup(
             self,

@@ -16,7 +16,7 @@ def summary(template: dict) -> list[str]:
     resources = template.get("Resources", {})
     kinds = Counter(r["Type"] for r in resources.values())
     dashboards = [
-        r["Properties"].get("DashboardName", "?") for r in resources.values() if r["Type"].endswith("Dashboard")
+        _text(r["Properties"].get("DashboardName", "?")) for r in resources.values() if r["Type"].endswith("Dashboard")
     ]
     lines = [
         f"{kinds['AWS::CloudWatch::Alarm']} alarms, dashboard {', '.join(dashboards) or 'none'},"
@@ -34,6 +34,16 @@ def summary(template: dict) -> list[str]:
             condition = f"{metric} {operators.get(props['ComparisonOperator'], '?')} {threshold}"
             lines.append(f"  alarm {props['AlarmName']}: {condition}")
     return lines
+
+
+def _text(value: object) -> str:
+    """A name as a reader sees it: literal parts joined, a reference as <what it refers to>."""
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(_text(part) for part in parts)
+    if isinstance(value, dict) and "Ref" in value:
+        return f"<{value['Ref'].removeprefix('AWS::').lower()}>"
+    return str(value)
 
 
 def main(argv: list[str]) -> int:

@@ -464,6 +464,9 @@ def _cors_preflight(path: str, origin: str) -> dict[str, Any]:
         },
         "x-amazon-apigateway-integration": {
             "type": "mock",
+            # With `*/*` as a binary media type every request body counts as binary, and API Gateway cannot
+            # apply the mock's template to binary (a 500 on every preflight): it is converted to text first.
+            "contentHandling": "CONVERT_TO_TEXT",
             "requestTemplates": {"application/json": '{"statusCode": 204}'},
             "responses": {"default": {"statusCode": "204", "responseParameters": allow}},
         },

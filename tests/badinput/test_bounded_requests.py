@@ -183,7 +183,7 @@ def test_the_local_server_ends_an_invocation_at_the_function_timeout_as_lambda_d
     env = {
         "DATABASE_URL": pg.url,
         "LOCAL_ACCESS_LOG": "0",
-        "TIMEOUT_SECONDS": "1",
+        "STACK_TIMEOUT_SECONDS": "1",
         "LOCAL_RESET_ON_TIMEOUT": "1",
     }
     with LocalServer(env, workers=2, module="tests.faults.fault_routes", log=tmp_path / "server.log") as server:

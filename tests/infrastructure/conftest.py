@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from infra_support import BYO_CONTEXT, Synth, synth, write_module
+from infra_support import ACCOUNT, BYO_CONTEXT, Synth, synth, write_module
 
 
 @pytest.fixture(scope="module")
@@ -11,4 +11,4 @@ def byo(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     """Bring-your-own database, explicit VPC, REST + GraphQL (the main template under test)."""
     directory = tmp_path_factory.mktemp("byo")
     write_module(directory)
-    return synth(directory, BYO_CONTEXT, {"ACCOUNT": "123456789012", "REGION": "eu-west-1"})
+    return synth(directory, {**BYO_CONTEXT, **ACCOUNT})

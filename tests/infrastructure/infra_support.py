@@ -1,6 +1,8 @@
-"""Shared by the infrastructure tests: a Lambda module and schema to scan, and a real in-process synth.
+"""Shared by the infrastructure tests: a source folder of their own to scan, and a real in-process synth.
 
-A synth costs seconds on a small machine, so tests share module-scoped synths.
+The folder is laid out as a project is (src/lambda_function.py including a route module), with routes,
+schema and settings of these tests, never the shipped sample's. A synth costs seconds on a small machine,
+so tests share module-scoped synths; each one also goes through the deploy check, as `make synth` does.
 """
 
 from __future__ import annotations
@@ -14,11 +16,32 @@ from typing import Any
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 ROOT = Path(__file__).resolve().parents[2]
+# The deploy check's regions and the region every account-bound synth here is for.
+ACCOUNT = {"account": "123456789012", "region": "eu-west-1"}
+
+HANDLER_SOURCE = """
+from lambdakit import Router
+
+import routes_under_test
+
+router = Router()
+router.include(routes_under_test.router)
+
+
+def handler(event, context):
+    return router.handle(event, context)
+"""
 
 LAMBDA_SOURCE = """
 from lambdakit import Router, transaction
 
 router = Router()
+
+NEW_STUDENT = {
+    "type": "object",
+    "properties": {"firstName": {"type": "string", "maxLength": 100}},
+    "required": ["firstName"],
+}
 
 
 @router.rest("GET", "/students")
@@ -37,7 +60,7 @@ def get_student(conn, student_id: int):
     return {}
 
 
-@router.rest("POST", "/students", status=201)
+@router.rest("POST", "/students", status=201, body=NEW_STUDENT)
 @router.direct("create_student")
 @transaction()
 def create_student(conn, body):
@@ -64,10 +87,6 @@ def save_student(conn, student):
 @transaction()
 def delete_student(conn, student_id: int):
     return None
-
-
-def handler(event, context):
-    return router.handle(event, context)
 """
 
 SCHEMA = """
@@ -100,12 +119,13 @@ BYO_CONTEXT = {
 
 @dataclass
 class Synth:
-    """One synthesized stack: its template, the nag report and where cdk.out is."""
+    """One synthesized stack: its template, the nag report, the deploy check's findings and where cdk.out is."""
 
     template: dict[str, Any]
     outdir: Path
     stack_name: str
     warnings: list[str]
+    findings: list[Any]
 
     def resources(self, kind: str) -> dict[str, dict[str, Any]]:
         """Resources of one CloudFormation type, by logical id."""
@@ -122,39 +142,53 @@ class Synth:
         return self.outdir / f"{self.stack_name}.template.json"
 
 
-def write_module(directory: Path, source: str = LAMBDA_SOURCE, schema: str | None = SCHEMA) -> Path:
-    """Write `directory/src/` (module and schema); it doubles as the code folder of the synth."""
+def write_module(
+    directory: Path, source: str | None = None, schema: str | None = SCHEMA, *, routes: str = LAMBDA_SOURCE
+) -> Path:
+    """Write `directory/src/`: the handler including `routes` (or one module `source`), and the schema.
+
+    It doubles as the code folder of the synth. Returns the path of lambda_function.py.
+    """
     directory = directory / "src"
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "lambda_function.py").write_text(source)
+    if source is None:
+        (directory / "lambda_function.py").write_text(HANDLER_SOURCE)
+        (directory / "routes_under_test.py").write_text(routes)
+    else:
+        (directory / "lambda_function.py").write_text(source)
     if schema is not None:
         (directory / "schema.graphql").write_text(schema)
     return directory / "lambda_function.py"
 
 
+def project_context(src: Path) -> dict[str, Any]:
+    """cdk.json's context, pointed at the source folder `src` and packaging it as it is (no pip per synth)."""
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    context.update(
+        {
+            "lambdaFile": str(src / "lambda_function.py"),
+            "schemaFile": str(src / "schema.graphql"),
+            "srcDir": str(src),
+            "buildDir": str(src / "no-build"),
+            # These tests look at the template, not at the package.
+            "synthWithoutBuild": True,
+        }
+    )
+    return context
+
+
 def synth(directory: Path, context: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> Synth:
-    """Synthesize the real app (cdk.json context + `context`) for the module in `directory`."""
+    """Synthesize the real app (cdk.json context + `context`) for the source folder in `directory`."""
     import aws_cdk as cdk
 
     from infra.config import load_config
+    from infra.deploy_check import check_template, partition_regions
     from infra.nag import add_checks
     from infra.routes import scan_routes
     from infra.stack import ApiStack
 
     outdir = directory / "cdk.out"
-    directory = directory / "src"
-    merged = json.loads((ROOT / "cdk.json").read_text())["context"]
-    merged.update(
-        {
-            "lambdaFile": str(directory / "lambda_function.py"),
-            "schemaFile": str(directory / "schema.graphql"),
-            "srcDir": str(directory),
-            "buildDir": str(directory / "no-build"),
-            # No pip per synth: these tests look at the template, not at the package.
-            "synthWithoutBuild": True,
-        }
-    )
-    merged.update(context or {})
+    merged = {**project_context(directory / "src"), **(context or {})}
     app = cdk.App(context=merged, outdir=str(outdir))
     config = load_config(app.node.try_get_context, environ or {})
     stack = ApiStack(app, config.stack_name, config=config, routes=scan_routes(config.lambda_file))
@@ -162,4 +196,5 @@ def synth(directory: Path, context: dict[str, Any] | None = None, environ: dict[
     assembly = app.synth()
     artifact = assembly.get_stack_by_name(stack.stack_name)
     warnings = [m.entry.data for m in artifact.messages if str(m.level).endswith("WARNING")]
-    return Synth(artifact.template, outdir, stack.stack_name, [str(w) for w in warnings])
+    findings = check_template(artifact.template, config, () if config.region else partition_regions())
+    return Synth(artifact.template, outdir, stack.stack_name, [str(w) for w in warnings], findings)

@@ -13,7 +13,7 @@ import subprocess
 import sys
 
 import pytest
-from infra_support import BYO_CONTEXT, ROOT, synth, write_module
+from infra_support import ACCOUNT, BYO_CONTEXT, ROOT, synth, write_module
 from test_stack import cfn_lint_errors, nag_findings
 
 from infra.graphql_auth import check_schema_access, deployable_schema
@@ -68,13 +68,12 @@ type Mutation {
   deleteStudent(studentId: Int!): Student @aws_cognito_user_pools(cognito_groups: ["admin"])
 }
 """
-OFFLINE_ACCOUNT = {"ACCOUNT": "123456789012", "REGION": "eu-west-1"}
 
 
 def _synth(tmp_path_factory, name: str, context: dict, environ: dict | None = None):
     directory = tmp_path_factory.mktemp(name)
     write_module(directory, SOURCE, SCHEMA)
-    return synth(directory, {**BYO_CONTEXT, **context}, {**OFFLINE_ACCOUNT, **(environ or {})})
+    return synth(directory, {**BYO_CONTEXT, **ACCOUNT, **context}, environ)
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +196,7 @@ def _app_py(tmp_path, environ: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 def test_app_py_refuses_a_public_prod_stage_in_one_line_that_says_how(tmp_path):
-    result = _app_py(tmp_path, {"AUTH": "none", "STAGE": "prod"})
+    result = _app_py(tmp_path, {"STACK_AUTH": "none", "STACK_STAGE": "prod"})
     assert result.returncode == 1
     assert "stage prod would deploy a public API (auth=none)" in result.stderr
     assert "publicApi=true (PUBLIC_API=true)" in result.stderr and "Traceback" not in result.stderr

@@ -175,6 +175,22 @@ def test_invoke_without_credentials_says_so_instead_of_a_traceback(monkeypatch, 
     assert "no AWS credentials" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", [["check", "--stage", "dev"], ["invoke", "--function", "f", "--event", "x.json"]])
+def test_without_credentials_and_region_both_are_named_credentials_first(monkeypatch, capsys, tmp_path, command):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.delenv("STACK_REGION", raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    (tmp_path / "x.json").write_text("{}")
+    monkeypatch.chdir(tmp_path)
+    assert aws_ops.main(command) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: no AWS credentials") and "; no AWS region" in error
+
+
 def test_deploy_without_stage_says_stage_is_missing(capsys):
     assert aws_ops.main(["check", "--require-stage", "--stage", ""]) == 2
     assert "STAGE is not set" in capsys.readouterr().err
@@ -197,7 +213,7 @@ def test_invoke_finds_the_function_from_the_stack_outputs_when_not_given():
     assert calls == ["students-api-prod"]
 
 
-@pytest.mark.parametrize("variable", ["AWS_REGION", "REGION"])
+@pytest.mark.parametrize("variable", ["AWS_REGION", "STACK_REGION"])
 def test_aws_region_or_region_is_the_region_boto3_uses(monkeypatch, variable):
     import boto3
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from infra_support import ROOT
+from infra_support import ACCOUNT, ROOT
 from test_stack import cfn_lint_errors
 
 from infra.config import ConfigError
@@ -25,7 +25,7 @@ def _synth(tmp_path, context: dict, environ: dict):
 
 @pytest.fixture(scope="module")
 def access(tmp_path_factory):
-    environ = {"ACCOUNT": "123456789012", "REGION": "eu-west-1", "GITHUB_REPOSITORY": "acme/students"}
+    environ = {"STACK_ACCOUNT": "123456789012", "STACK_REGION": "eu-west-1", "STACK_GITHUB_REPOSITORY": "acme/students"}
     return _synth(tmp_path_factory.mktemp("access"), {}, environ)
 
 
@@ -40,12 +40,22 @@ def test_the_github_oidc_provider_trusts_sts_as_the_audience(access):
     assert provider["ClientIdList"] == ["sts.amazonaws.com"]
 
 
+def roles_by_stage(template: dict) -> dict[str, dict]:
+    """Each deploy role by the GitHub environment (stage) its trust policy names."""
+    found = {}
+    for role in resources(template, "AWS::IAM::Role").values():
+        (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
+        subject = statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
+        found[subject.rsplit(":", 1)[1]] = role
+    return found
+
+
 def test_each_stage_has_a_role_only_its_github_environment_of_this_repository_may_assume(access):
     template, _, _ = access
-    roles = {r["RoleName"]: r for r in resources(template, "AWS::IAM::Role").values()}
-    assert set(roles) == {"students-api-dev-github-deploy", "students-api-prod-github-deploy"}
+    roles = roles_by_stage(template)
+    assert set(roles) == {"dev", "prod"}
     for stage in ("dev", "prod"):
-        (statement,) = roles[f"students-api-{stage}-github-deploy"]["AssumeRolePolicyDocument"]["Statement"]
+        (statement,) = roles[stage]["AssumeRolePolicyDocument"]["Statement"]
         assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
         assert statement["Condition"] == {
             "StringEquals": {
@@ -53,7 +63,28 @@ def test_each_stage_has_a_role_only_its_github_environment_of_this_repository_ma
                 "token.actions.githubusercontent.com:sub": f"repo:acme/students:environment:{stage}",
             }
         }
-        assert roles[f"students-api-{stage}-github-deploy"]["MaxSessionDuration"] == 3600
+        assert roles[stage]["MaxSessionDuration"] == 3600
+    assert {"DeployRoleArnDev", "DeployRoleArnProd"} <= set(template["Outputs"])
+
+
+def test_the_deploy_roles_have_no_fixed_name_so_a_second_region_can_have_its_own(access):
+    # IAM role names are unique in the whole account; `{service}-{stage}-github-deploy` failed in region two.
+    template, _, _ = access
+    assert all("RoleName" not in role for role in resources(template, "AWS::IAM::Role").values())
+    from infra.config import load_config
+    from infra.deploy_check import check_template
+
+    config = load_config({"githubRepository": "acme/students", **ACCOUNT}.get, {}, strict=False)
+    assert [f for f in check_template(template, config) if f.rule == "unique-name"] == []
+
+
+def test_the_deploy_check_finds_a_fixed_role_name_without_the_region():
+    from infra.config import load_config
+    from infra.deploy_check import check_template
+
+    template = {"Resources": {"Role": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "api-dev-github-deploy"}}}}
+    (finding,) = check_template(template, load_config(ACCOUNT.get, {}, strict=False))
+    assert finding.rule == "unique-name" and "second region" in finding.message
 
 
 def test_a_deploy_role_may_only_assume_the_cdk_bootstrap_roles_read_its_stack_and_invoke_its_function(access):
@@ -65,23 +96,27 @@ def test_a_deploy_role_may_only_assume_the_cdk_bootstrap_roles_read_its_stack_an
     assert names == [
         f"cdk-hnb659fds-{n}" for n in ("deploy-role", "file-publishing-role", "image-publishing-role", "lookup-role")
     ]
-    assert "stack/students-api-prod/*" in json.dumps(statements['"cloudformation:DescribeStacks"'])
-    assert "function:students-api-prod-*" in json.dumps(statements['"lambda:InvokeFunction"'])
-    assert len(statements) == 3
+    stack_actions = json.dumps(["cloudformation:DescribeStacks", "cloudformation:ListStackResources"])
+    assert "stack/students-api-prod/*" in json.dumps(statements[stack_actions])
+    assert "function:students-api-prod-*" in json.dumps(
+        statements[json.dumps(["lambda:GetFunctionConcurrency", "lambda:InvokeFunction"])]
+    )
+    assert statements['"lambda:GetAccountSettings"'] == "*"  # the preflight's quota read has no resource
+    assert "/account" in json.dumps(statements['"apigateway:GET"'])
+    assert len(statements) == 5
 
 
 def test_an_existing_provider_is_reused_and_other_stages_and_qualifiers_follow_the_settings(tmp_path):
     arn = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
     environ = {
-        "GITHUB_REPOSITORY": "acme/students",
-        "DEPLOY_STAGES": "staging",
-        "GITHUB_OIDC_PROVIDER_ARN": arn,
-        "CDK_QUALIFIER": "custom1",
+        "STACK_GITHUB_REPOSITORY": "acme/students",
+        "STACK_DEPLOY_STAGES": "staging",
+        "STACK_GITHUB_OIDC_PROVIDER_ARN": arn,
+        "STACK_CDK_QUALIFIER": "custom1",
     }
     template, _, _ = _synth(tmp_path, {}, environ)
     assert resources(template, "AWS::IAM::OIDCProvider") == {}
-    (role,) = resources(template, "AWS::IAM::Role").values()
-    assert role["RoleName"] == "students-api-staging-github-deploy"
+    assert set(roles_by_stage(template)) == {"staging"}
     assert "cdk-custom1-deploy-role" in json.dumps(template)
 
 

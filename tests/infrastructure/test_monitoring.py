@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from infra_support import ROOT, synth, write_module
+from infra_support import ACCOUNT, ROOT, synth, write_module
 from test_stack import cfn_lint_errors, nag_findings
 
 DEV = json.loads((ROOT / "cdk.json").read_text())["context"]["stages"]["dev"]
@@ -46,7 +46,7 @@ def created(tmp_path_factory):
         "vpcId": "vpc-0123456789abcdef0",
         "privateSubnetIds": ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"],
     }
-    return synth(directory, context, {"ACCOUNT": "123456789012", "REGION": "eu-west-1", "STAGE": "prod"})
+    return synth(directory, {**context, **ACCOUNT}, {"STACK_STAGE": "prod"})
 
 
 def test_rest_api_alarms_use_the_stage_thresholds_and_the_4xx_spike_is_low_priority(byo):
@@ -161,7 +161,7 @@ def test_alarm_email_subscribes_the_address_to_both_topics_and_no_email_subscrib
 def test_one_dashboard_per_stage_with_the_services_and_the_functions_own_metrics(byo, created):
     for s, stage in ((byo, "dev"), (created, "prod")):
         dashboard = s.one("AWS::CloudWatch::Dashboard")["Properties"]
-        assert dashboard["DashboardName"] == f"students-api-{stage}"
+        assert dashboard["DashboardName"] == f"students-api-{stage}-eu-west-1"  # dashboards are account-wide
         body = json.dumps(dashboard["DashboardBody"])
         for name in (
             "ColdStart",
@@ -211,6 +211,6 @@ def test_make_synth_lists_every_alarm_with_its_condition(byo):
     from infra.summary import summary
 
     lines = summary(byo.template)
-    assert lines[0].startswith("9 alarms, dashboard students-api-dev, 3 saved queries, 2 alarm topics")
+    assert lines[0].startswith("9 alarms, dashboard students-api-dev-eu-west-1, 3 saved queries, 2 alarm topics")
     assert "  alarm students-api-dev-api-Fault-Rate-critical: 5XXError > 5 % of requests" in lines
     assert "  alarm students-api-dev-function-Fault-Count-critical: Errors >= 5" in lines

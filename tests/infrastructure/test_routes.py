@@ -12,7 +12,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from infra_support import LAMBDA_SOURCE, ROOT
+from infra_support import LAMBDA_SOURCE, ROOT, write_module
 
 from infra.routes import RouteError, scan_routes, scan_source
 
@@ -29,11 +29,23 @@ def _write(folder: Path, files: dict[str, str]) -> Path:
     return folder / "lambda_function.py"
 
 
-def test_the_real_source_scans_to_exactly_the_table_the_runtime_registers():
-    import lambda_function
+def test_a_source_folder_scans_to_exactly_the_table_its_runtime_registers(tmp_path):
+    src = write_module(tmp_path).parent
+    scanned = scan_routes(src / "lambda_function.py").table
+    modules = ("lambda_function", "routes_under_test")
+    saved = {name: sys.modules.pop(name, None) for name in modules}
+    sys.path.insert(0, str(src))
+    try:
+        import lambda_function
 
-    scanned = scan_routes(ROOT / "src" / "lambda_function.py").table
-    assert list(scanned) == list(lambda_function.router.routes)
+        registered = list(lambda_function.router.routes)
+    finally:
+        sys.path.remove(str(src))
+        for name, module in saved.items():
+            sys.modules.pop(name, None)
+            if module is not None:
+                sys.modules[name] = module
+    assert list(scanned) == registered
     assert any(r.spec.body for r in scanned.rest), "schemas declared on the decorators reach the stack"
 
 

@@ -7,12 +7,12 @@ import json
 import shutil
 
 import pytest
+from infra_support import ACCOUNT as ACCOUNT_CONTEXT
 from infra_support import BYO_CONTEXT, SCHEMA, synth, write_module
 from test_stack import cfn_lint_errors, nag_findings
 
 from infra.build import PYTHON_VERSION, STAMP, StalePackage, source_hash
 
-ACCOUNT = {"ACCOUNT": "123456789012", "REGION": "eu-west-1"}
 SUBNETS = {
     "vpcId": "vpc-0123456789abcdef0",
     "privateSubnetIds": ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"],
@@ -39,7 +39,7 @@ def created(tmp_path_factory):
     """createDatabase (0-2 ACUs), direct connections: the budget sets reserved concurrency."""
     directory = tmp_path_factory.mktemp("created-budget")
     write_module(directory)
-    return synth(directory, {"createDatabase": True, **SUBNETS}, ACCOUNT)
+    return synth(directory, {"createDatabase": True, **SUBNETS, **ACCOUNT_CONTEXT})
 
 
 def test_a_created_cluster_caps_concurrency_at_its_connection_budget(created):
@@ -62,7 +62,7 @@ def proxied(tmp_path_factory):
     """createDatabase + rdsProxy with IAM authentication to the proxy."""
     directory = tmp_path_factory.mktemp("proxied")
     write_module(directory)
-    return synth(directory, {"createDatabase": True, "rdsProxy": True, "dbIamAuth": True, **SUBNETS}, ACCOUNT)
+    return synth(directory, {"createDatabase": True, "rdsProxy": True, "dbIamAuth": True, **SUBNETS, **ACCOUNT_CONTEXT})
 
 
 def test_with_rds_proxy_the_budget_sizes_the_proxys_pool_instead_of_capping_concurrency(proxied):
@@ -102,7 +102,7 @@ def snapstart(tmp_path_factory):
     """Your own database, SnapStart on: REST and GraphQL invoke an alias of the published version."""
     directory = tmp_path_factory.mktemp("snapstart")
     write_module(directory)
-    return synth(directory, {**BYO_CONTEXT, "snapStart": True}, ACCOUNT)
+    return synth(directory, {**BYO_CONTEXT, "snapStart": True, **ACCOUNT_CONTEXT})
 
 
 def test_snapstart_publishes_a_version_and_the_apis_invoke_its_alias(snapstart):
@@ -123,7 +123,7 @@ def test_snapstart_publishes_a_version_and_the_apis_invoke_its_alias(snapstart):
 
 def test_a_budget_below_the_apis_burst_limit_is_a_synth_warning(tmp_path):
     write_module(tmp_path)
-    s = synth(tmp_path, {**BYO_CONTEXT, "reservedConcurrency": None, "dbMaxConnections": 100}, ACCOUNT)
+    s = synth(tmp_path, {**BYO_CONTEXT, "reservedConcurrency": None, "dbMaxConnections": 100, **ACCOUNT_CONTEXT})
     assert function(s)["ReservedConcurrentExecutions"] == 87
     assert any("reserved concurrency 87" in w and "burst limit of 100" in w for w in s.warnings), s.warnings
 
@@ -131,10 +131,10 @@ def test_a_budget_below_the_apis_burst_limit_is_a_synth_warning(tmp_path):
 def test_your_own_database_without_a_budget_is_a_synth_warning_and_off_means_no_cap(tmp_path):
     write_module(tmp_path, schema=SCHEMA)
     context = {**BYO_CONTEXT, "reservedConcurrency": None}
-    s = synth(tmp_path, context, ACCOUNT)
+    s = synth(tmp_path, {**context, **ACCOUNT_CONTEXT})
     assert "ReservedConcurrentExecutions" not in function(s)
     assert any("nothing caps the function's concurrency" in w for w in s.warnings)
-    off = synth(tmp_path, {**context, "reservedConcurrency": "off"}, ACCOUNT)
+    off = synth(tmp_path, {**context, "reservedConcurrency": "off", **ACCOUNT_CONTEXT})
     assert "ReservedConcurrentExecutions" not in function(off)
     assert not any("nothing caps" in w for w in off.warnings)
 
@@ -154,12 +154,12 @@ def test_synth_packages_a_build_of_this_src_for_this_architecture_and_refuses_an
     write_module(tmp_path)
     package = prepared_build(tmp_path, "x86_64")
     context = {**BYO_CONTEXT, "synthWithoutBuild": False, "buildDir": str(package)}
-    s = synth(tmp_path, context, ACCOUNT)
+    s = synth(tmp_path, {**context, **ACCOUNT_CONTEXT})
     assert function(s)["Code"]["S3Key"].endswith(".zip")
     with pytest.raises(StalePackage, match="built for x86_64, this synth is for arm64"):
-        synth(tmp_path, {**context, "architecture": "arm64"}, ACCOUNT)
+        synth(tmp_path, {**context, "architecture": "arm64", **ACCOUNT_CONTEXT})
     with pytest.raises(StalePackage, match="built with extras: none; this synth needs: tracing"):
-        synth(tmp_path, {**context, "tracing": True}, ACCOUNT)
+        synth(tmp_path, {**context, "tracing": True, **ACCOUNT_CONTEXT})
     (tmp_path / "src" / "lambda_function.py").write_text("# edited after the build\n")
     with pytest.raises(StalePackage, match="changed since"):
-        synth(tmp_path, context, ACCOUNT)
+        synth(tmp_path, {**context, **ACCOUNT_CONTEXT})

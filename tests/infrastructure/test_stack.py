@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from infra_support import LAMBDA_SOURCE, ROOT, SCHEMA, synth, write_module
+from infra_support import ACCOUNT, LAMBDA_SOURCE, ROOT, project_context, synth, write_module
 
 from infra.routes import RouteError
 
@@ -179,7 +179,7 @@ def created(tmp_path_factory):
         "vpcId": "vpc-0123456789abcdef0",
         "privateSubnetIds": ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"],
     }
-    return synth(directory, context, {"ACCOUNT": "123456789012", "REGION": "eu-west-1"})
+    return synth(directory, {**context, **ACCOUNT})
 
 
 def test_create_database_makes_an_aurora_serverless_v2_cluster_that_pauses_at_zero(created):
@@ -221,7 +221,7 @@ def test_created_database_template_passes_cdk_nag_and_cfn_lint(created):
 def test_adding_a_route_to_a_copy_of_the_module_adds_exactly_that_method(byo, tmp_path):
     write_module(
         tmp_path,
-        LAMBDA_SOURCE
+        routes=LAMBDA_SOURCE
         + '\n@router.rest("PATCH", "/students/{studentId}/status")\ndef set_status(student_id: int): ...\n'
         + '\n@router.rest("GET", "/files/{path+}")\ndef get_file(path: str): ...\n',
     )
@@ -249,31 +249,23 @@ def test_a_300_route_app_stays_under_500_resources_with_at_most_two_permissions(
 
 
 def test_a_graphql_field_missing_from_the_schema_is_a_synth_error(tmp_path):
-    write_module(tmp_path, LAMBDA_SOURCE + '\n@router.graphql("Query", "notInSchema")\ndef nope(): ...\n', SCHEMA)
-    with pytest.raises(RouteError, match=r"lambda_function\.py:\d+: Query\.notInSchema on nope\(\) is not in"):
+    write_module(tmp_path, routes=LAMBDA_SOURCE + '\n@router.graphql("Query", "notInSchema")\ndef nope(): ...\n')
+    with pytest.raises(RouteError, match=r"routes_under_test\.py:\d+: Query\.notInSchema on nope\(\) is not in"):
         synth(tmp_path)
 
 
 def test_clean_clone_synth_via_app_py_works_offline_when_the_lambda_module_cannot_be_imported(tmp_path):
-    source = "import psycopg2\nimport no_such_module\n" + LAMBDA_SOURCE
-    src = write_module(tmp_path, source).parent
+    src = write_module(tmp_path, routes="import psycopg2\nimport no_such_module\n" + LAMBDA_SOURCE).parent
     blocker = tmp_path / "blocker" / "psycopg2"
     blocker.mkdir(parents=True)
     (blocker / "__init__.py").write_text("raise ImportError('no psycopg2 here')\n")
-    context = {
-        "lambdaFile": str(src / "lambda_function.py"),
-        "schemaFile": str(src / "schema.graphql"),
-        "srcDir": str(src),
-        "buildDir": str(tmp_path / "no-build"),
-        "synthWithoutBuild": True,
-    }
     env = {
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", str(tmp_path)),
         "PYTHONPATH": f"{tmp_path / 'blocker'}:{ROOT}",
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
         "CDK_OUTDIR": str(tmp_path / "out"),
-        "CDK_CONTEXT_JSON": json.dumps({**json.loads((ROOT / "cdk.json").read_text())["context"], **context}),
+        "CDK_CONTEXT_JSON": json.dumps(project_context(src)),
     }
     started = time.monotonic()
     result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, check=False)

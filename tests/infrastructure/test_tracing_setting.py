@@ -10,7 +10,7 @@ from infra.config import project_config
 
 def test_tracing_is_off_unless_the_stage_turns_it_on():
     assert project_config({}).tracing is False
-    assert project_config({"TRACING": "true", "STAGE": "prod"}).tracing is True
+    assert project_config({"STACK_TRACING": "true", "STACK_STAGE": "prod"}).tracing is True
 
 
 def test_the_build_installs_the_tracing_requirements_only_when_asked(tmp_path, monkeypatch):

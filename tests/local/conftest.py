@@ -79,24 +79,24 @@ def answers_src(tmp_path_factory) -> Path:
 
 
 def serve_copy(pg, src: Path, log: Path, **env: str) -> tuple[subprocess.Popen, str]:
-    """One worker serving `src` with the given settings (AUTH=..., CORS_ORIGINS=...)."""
+    """One worker serving `src` with the given stack settings (STACK_AUTH=..., STACK_CORS_ORIGINS=...)."""
     settings = {"DATABASE_URL": pg.url, "LOCAL_SRC_DIR": str(src), "LOCAL_ACCESS_LOG": "0", **env}
     return start_server("--workers", "1", "--no-reload", env=settings, log=log)
 
 
 @pytest.fixture(scope="session")
 def cognito_server(pg, answers_src, tmp_path_factory) -> Iterator[str]:
-    """The local server as `AUTH=cognito make serve` runs it, with a browser origin allowed."""
+    """The local server as `make serve AUTH=cognito` runs it, with a browser origin allowed."""
     log = tmp_path_factory.mktemp("cognito") / "serve.log"
-    process, base = serve_copy(pg, answers_src, log, AUTH="cognito", CORS_ORIGINS="https://app.example")
+    process, base = serve_copy(pg, answers_src, log, STACK_AUTH="cognito", STACK_CORS_ORIGINS="https://app.example")
     yield base
     stop_server(process)
 
 
 @pytest.fixture(scope="session")
 def iam_server(pg, answers_src, tmp_path_factory) -> Iterator[str]:
-    """The local server as `AUTH=iam make serve` runs it."""
+    """The local server as `make serve AUTH=iam` runs it."""
     log = tmp_path_factory.mktemp("iam") / "serve.log"
-    process, base = serve_copy(pg, answers_src, log, AUTH="iam")
+    process, base = serve_copy(pg, answers_src, log, STACK_AUTH="iam")
     yield base
     stop_server(process)
