@@ -33,7 +33,8 @@ def handler(event, context):
 """
 
 LAMBDA_SOURCE = """
-from lambdakit import Router, transaction
+from db_utils import transaction
+from lambdakit import Router
 
 router = Router()
 
