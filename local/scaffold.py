@@ -34,7 +34,8 @@ change its columns there, then the schemas and SQL here.
 
 from __future__ import annotations
 
-from lambdakit import DEFAULT_LIMIT, PAGE_PARAMS, NotFound, Router, decode_cursor, encode_cursor, transaction
+from db_utils import transaction
+from lambdakit import DEFAULT_LIMIT, PAGE_PARAMS, NotFound, Router, decode_cursor, encode_cursor
 
 router = Router()
 
