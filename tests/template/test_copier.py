@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -67,15 +70,25 @@ def make(project: Path, *targets: str) -> subprocess.CompletedProcess[str]:
     return run("make", "--no-print-directory", *keep, *targets, cwd=project)
 
 
+@pytest.fixture
+def workdir() -> Iterator[Path]:
+    """A folder the embedded PostgreSQL's user can traverse, as root runs it (pytest's own temporary
+    root is private to root, and pytest sessions running side by side reset its mode)."""
+    where = Path(tempfile.mkdtemp(prefix="copier-project-"))
+    where.chmod(0o755)
+    yield where
+    shutil.rmtree(where, ignore_errors=True)
+
+
 def answers(project: Path) -> dict:
     """The project's .copier-answers.yml."""
     return yaml.safe_load((project / ".copier-answers.yml").read_text())
 
 
 @pytest.mark.slow
-def test_a_project_without_the_sample_synthesizes_tests_a_new_route_and_takes_a_template_update(tmp_path):
-    template = template_repository(tmp_path / "template")
-    project = generate(template, tmp_path / "my-api", project_name="my-api", keep_sample="false")
+def test_a_project_without_the_sample_synthesizes_tests_a_new_route_and_takes_a_template_update(workdir):
+    template = template_repository(workdir / "template")
+    project = generate(template, workdir / "my-api", project_name="my-api", keep_sample="false")
 
     first = answers(project)
     assert first["_commit"] == git("rev-parse", "--short", "HEAD", cwd=template).strip()
@@ -126,8 +139,8 @@ def test_a_project_without_the_sample_synthesizes_tests_a_new_route_and_takes_a_
 
 
 @pytest.mark.slow
-def test_a_project_with_the_defaults_keeps_the_sample_and_its_tests_pass(tmp_path):
-    project = generate(ROOT, tmp_path / "students-copy")
+def test_a_project_with_the_defaults_keeps_the_sample_and_its_tests_pass(workdir):
+    project = generate(ROOT, workdir / "students-copy")
     assert answers(project)["keep_sample"] is True
     assert (project / "src" / "students.py").is_file() and (project / "tests" / "students").is_dir()
     tests = make(project, "test")
