@@ -30,11 +30,14 @@ sys.path.insert(0, str(ROOT / "src"))
 def _use_database() -> str:
     """Start (or find) the database, apply pending migrations and the seed; exit with the reason when one fails."""
     from local.database import load_migrator, prepare_database
+    from local.embedded_pg import PortInUse
 
     try:
         url = prepare_database()
     except load_migrator().MigrationFailed as exc:
         sys.exit(f"error: {exc.message}\nfix the file (or add a new one) and run the command again")
+    except PortInUse as exc:
+        sys.exit(f"error: {exc}\nuse another port for this project's database: LOCAL_PG_PORT=54330 make serve")
     os.environ["DATABASE_URL"] = url
     return url
 
