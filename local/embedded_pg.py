@@ -119,9 +119,7 @@ class EmbeddedPostgres:
     def start(self) -> None:
         """Start the server and wait until it accepts connections; PortInUse when its port is taken."""
         if port_in_use(self.port):
-            raise PortInUse(
-                f"port {self.port} is in use by another server, so the database under {self.datadir} cannot start"
-            )
+            raise PortInUse(f"port {self.port} is taken by another server: the database in {self.datadir} cannot start")
         options = [f"-h 127.0.0.1 -p {self.port} -k '{self._socket_dir()}'"]
         options += [f"-c {name}={value}" for name, value in self.settings.items()]
         self._run(
