@@ -28,7 +28,7 @@ $(VENV)/.installed: requirements-dev.txt requirements-infra.txt src/requirements
 
 help: ## list the targets
 	@# Descriptions are plain text: a $$(VARIABLE) in one would print literally.
-	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 install: $(VENV)/.installed ## create .venv and install the Lambda, CDK and test packages
 
@@ -41,7 +41,7 @@ run-local: $(VENV)/.installed ## run one event of events/ through the handler (E
 db-init: $(VENV)/.installed ## apply schema and seed to DATABASE_URL or the embedded database (idempotent)
 	$(PY) run_local.py db-init
 
-test: $(VENV)/.installed pgbouncer ## run every test (unit, integration, infrastructure) against a real PostgreSQL
+test: $(VENV)/.installed ## run every test of tests/ against a real PostgreSQL the suite starts itself
 	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
 
@@ -54,14 +54,15 @@ format: $(VENV)/.installed ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-clean: ## stop the embedded database and remove what builds and runs leave behind (keeps .venv)
+clean: ## stop the embedded database and remove what builds, runs and tests leave behind (keeps .venv)
 	@if [ -x $(PY) ]; then $(PY) -c "from local.database import embedded_server; embedded_server().stop()" 2>/dev/null || true; fi
-	rm -rf .local .build dist cdk.out .pytest_cache .ruff_cache
+	rm -rf .local .build dist cdk.out .pytest_cache .ruff_cache .hypothesis .schemathesis
 	find . -name __pycache__ -type d -not -path './$(VENV)/*' -not -path './node_modules/*' -prune -exec rm -rf {} +
 
 distclean: clean ## clean, and remove .venv and node_modules too
 	rm -rf $(VENV) node_modules
 
 -include infra/infra.mk
-# Feature targets (faults, bench, openapi, migrate, ...) each live in their own file.
+# Feature targets (openapi, migrate, route, diagram, ...) each live in their own file; the template's own
+# (bench, faults, pgbouncer) are left out of generated projects.
 -include $(sort $(wildcard mk/*.mk))

@@ -5,7 +5,7 @@
     python run_local.py db-init               apply schema and seed, print the database URL
     python run_local.py db-reset              drop everything, then migrations and seed again
     python run_local.py psql [-- psql args]   psql on the local database (or its URL without psql)
-    python run_local.py openapi [--out FILE]  write the REST routes' OpenAPI document (default docs/openapi.json)
+    python run_local.py openapi [--out FILE]  write the REST routes' OpenAPI document (default .build/openapi.json)
     python run_local.py token --user alice [--groups staff,admin] [--scopes s] [--ttl 3600]
                                               print a bearer token the local server accepts (local only)
     python run_local.py credentials           print the local IAM credentials (AUTH=iam) as shell exports
@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT / "src"))
 def _use_database() -> str:
     """Start (or find) the database, apply pending migrations and the seed; exit with the reason when one fails."""
     from local.database import load_migrator, prepare_database
+    from local.embedded_pg import PortInUse
     from local.server import use_function_environment
 
     use_function_environment()  # before the first log line: the service name, no metric lines
@@ -37,6 +38,8 @@ def _use_database() -> str:
         url = prepare_database()
     except load_migrator().MigrationFailed as exc:
         sys.exit(f"error: {exc.message}\nfix the file (or add a new one) and run the command again")
+    except PortInUse as exc:
+        sys.exit(f"error: {exc}\nuse another port for this project's database: LOCAL_PG_PORT=54330 make serve")
     os.environ["DATABASE_URL"] = url
     return url
 
@@ -55,7 +58,8 @@ def run_event(name: str) -> int:
     """Run one named event through the real handler and print event and result."""
     path = EVENTS_DIR / f"{name.removesuffix('.json')}.json"
     if not path.exists():
-        print(f"no event {name!r}; known: {', '.join(sorted(p.stem for p in EVENTS_DIR.glob('*.json')))}")
+        known = sorted(p.stem for p in EVENTS_DIR.glob("*.json"))
+        print(f"no event {name!r} in events/; " + (f"known: {', '.join(known)}" if known else "write one there first"))
         return 2
     event = json.loads(path.read_text())
     _use_database()
@@ -152,6 +156,10 @@ def print_token(user: str, groups: list[str], scopes: list[str], ttl: int) -> in
     """Print a token signed by this checkout's local key (.local/auth/); nothing deployed accepts it."""
     from local.tokens import issue_token
 
+    if not user.strip():
+        print("error: token: --user needs a name (make token USER=alice)", file=sys.stderr)
+        return 2
+
     def names(values: list[str]) -> tuple[str, ...]:
         return tuple(name.strip() for value in values for name in value.split(",") if name.strip())
 
@@ -192,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         help="execution environments (processes), each serving one request at a time",
     )
     parser.add_argument("--no-reload", action="store_true", help="serve: do not restart the workers on edits in src/")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "openapi.json", help="openapi: where to write")
+    parser.add_argument("--out", type=Path, default=ROOT / ".build" / "openapi.json", help="openapi: where to write")
     parser.add_argument("--yes", action="store_true", help="db-reset: also drop a DATABASE_URL database")
     parser.add_argument("--user", default=os.environ.get("USER") or "developer", help="token: the user's name")
     parser.add_argument("--groups", action="append", default=[], help="token: groups, comma-separated")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -64,13 +65,22 @@ def load_migrator() -> Any:
 
 
 def apply_seed(url: str, seed_file: Path = SEED_FILE) -> None:
-    """Insert the demo rows (idempotent: the seed uses ON CONFLICT DO NOTHING)."""
+    """Insert the demo rows (the seed is written to be idempotent); an absent or empty seed is no rows."""
+    sql = seed_file.read_text() if seed_file.is_file() else ""
+    if not has_statements(sql):
+        return  # psycopg2 refuses to send a text of comments only ("can't execute an empty query")
     conn = psycopg2.connect(url)
     try:
         with conn, conn.cursor() as cur:
-            cur.execute(seed_file.read_text())
+            cur.execute(sql)
     finally:
         conn.close()
+
+
+def has_statements(sql: str) -> bool:
+    """Whether SQL text holds anything but whitespace and comments (`-- ...` lines, `/* ... */` blocks)."""
+    without_blocks = re.sub(r"/\*.*?\*/", "", sql, flags=re.DOTALL)
+    return any(line.split("--", 1)[0].strip() for line in without_blocks.splitlines())
 
 
 def reset_database(url: str) -> list[str]:

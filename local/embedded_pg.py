@@ -26,6 +26,17 @@ _MAX_SOCKET_PATH = 100
 LOCAL_PASSWORD = "postgres"  # noqa: S105 - loopback-only development database
 
 
+class PortInUse(RuntimeError):
+    """Something else listens on the port the server would take (often another project's database)."""
+
+
+def port_in_use(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1:`port`."""
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as s:
@@ -106,7 +117,9 @@ class EmbeddedPostgres:
             password_file.unlink(missing_ok=True)
 
     def start(self) -> None:
-        """Start the server and wait until it accepts connections."""
+        """Start the server and wait until it accepts connections; PortInUse when its port is taken."""
+        if port_in_use(self.port):
+            raise PortInUse(f"port {self.port} is taken by another server: the database in {self.datadir} cannot start")
         options = [f"-h 127.0.0.1 -p {self.port} -k '{self._socket_dir()}'"]
         options += [f"-c {name}={value}" for name, value in self.settings.items()]
         self._run(

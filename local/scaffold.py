@@ -27,7 +27,9 @@ CREATE TABLE {name} (
 MODULE = '''\
 """{title}: made by `make route NAME={name}`; yours to change.
 
-The table is in src/migrations/{migration}: change its columns there, then the schemas and SQL here.
+The table is in src/migrations/{migration}:
+change its columns there, then the schemas and SQL here.
+{access}
 """
 
 from __future__ import annotations
@@ -101,19 +103,19 @@ def get_{item}(conn, {item}_id: int) -> dict:
     return row
 
 
-@router.rest("POST", "/{path}", status=201, body=NEW_{upper}, response={upper})
+@router.rest("POST", "/{path}", status=201, body=NEW_{upper}, response={upper}{write_groups})
 @transaction
 def create_{item}(conn, body: dict) -> dict:
-    """Add a {item}."""
+    """Add one {item}; the answer is the stored row."""
     with conn.cursor() as cur:
         cur.execute(INSERT_{upper}, body)
         return cur.fetchone()
 
 
-@router.rest("DELETE", "/{path}/{{{param}}}", response={upper})
+@router.rest("DELETE", "/{path}/{{{param}}}", response={upper}{delete_groups})
 @transaction
 def delete_{item}(conn, {item}_id: int) -> dict:
-    """Remove a {item} and return it as it was."""
+    """Remove one {item}; the answer is the row as it was."""
     with conn.cursor() as cur:
         cur.execute(DELETE_{upper}, {{"{item}_id": {item}_id}})
         row = cur.fetchone()
@@ -135,7 +137,12 @@ import json
 import pytest
 
 import lambda_function
+from local.auth import Identity, attach_rest
 from local.events import rest_v1_event
+from local.tokens import claims_for
+
+# A signed-in caller in every group the routes name, where API Gateway's authorizer puts it.
+CALLER = Identity(claims=claims_for("tester", ("staff", "admin")))
 
 
 @pytest.fixture(autouse=True)
@@ -146,11 +153,12 @@ def _env(lambda_env):
 def rest(method: str, path: str, body: object = None, query: str = "") -> tuple[int, object]:
     text = json.dumps(body) if body is not None else ""
     headers = [("Content-Type", "application/json")] if text else []
-    response = lambda_function.handler(rest_v1_event(method, path, query, headers, text.encode()), None)
+    event = attach_rest(rest_v1_event(method, path, query, headers, text.encode()), CALLER)
+    response = lambda_function.handler(event, None)
     return response["statusCode"], json.loads(response["body"]) if response["body"] else None
 
 
-def test_a_{item}_is_created_read_listed_and_deleted():
+def test_one_{item}_is_created_read_listed_and_deleted():
     status, created = rest("POST", "/{path}", {{"name": "First"}})
     assert status == 201 and created["name"] == "First"
     {item}_id = created["{param}"]
@@ -161,7 +169,7 @@ def test_a_{item}_is_created_read_listed_and_deleted():
     assert rest("GET", f"/{path}/{{{item}_id}}")[0] == 404
 
 
-def test_a_{item}_without_a_name_is_a_400_naming_the_field():
+def test_one_{item}_without_a_name_is_a_400_naming_the_field():
     assert rest("POST", "/{path}", {{}}) == (400, {{"message": "name: is required"}})
 '''
 
@@ -181,8 +189,30 @@ def next_migration(migrations: Path) -> str:
     return f"{max(numbers, default=0) + 1:04d}"
 
 
-def scaffold(name: str, item: str | None = None, root: Path = ROOT) -> list[Path]:
-    """Write the files for route module `name`; returns them. ValueError when something is in the way."""
+# Who may call the routes, by the project's `auth`: groups only where callers carry them (tokens).
+_ACCESS = {
+    "token": (
+        "Who may call: any signed-in user reads, group staff adds, group admin deletes (groups=[...] below).",
+        ', groups=["staff"]',
+        ', groups=["admin"]',
+    ),
+    "iam": ("Who may call: a caller with a valid SigV4 signature (auth=iam); IAM policies grant methods.", "", ""),
+    "none": ("Who may call: anyone (auth=none): add groups=[...] and set auth in cdk.json before deploying.", "", ""),
+}
+
+
+def project_auth() -> str:
+    """The project's `auth` setting (cdk.json, then AUTH), as `make serve` and the stack read it."""
+    from infra.config import project_config
+
+    return project_config().auth
+
+
+def scaffold(name: str, item: str | None = None, root: Path = ROOT, auth: str | None = None) -> list[Path]:
+    """Write the files for route module `name`; returns them. ValueError when something is in the way.
+
+    `auth` (the project's setting unless given) decides whether writes and deletes name groups.
+    """
     if not _NAME.match(name):
         raise ValueError(f"NAME={name!r}: use lower case letters, digits and _ (a table name such as courses)")
     item = item or singular(name)
@@ -204,7 +234,11 @@ def scaffold(name: str, item: str | None = None, root: Path = ROOT) -> list[Path
     if taken:
         raise ValueError(f"{taken[0].relative_to(root)} already exists: pick another NAME, nothing was written")
     camel = "".join(part[:1].upper() + part[1:] for part in f"{item}_id".split("_"))
+    access, write_groups, delete_groups = _ACCESS.get(auth or project_auth(), _ACCESS["token"])
     values = {
+        "access": access,
+        "write_groups": write_groups,
+        "delete_groups": delete_groups,
         "name": name,
         "item": item,
         "path": name.replace("_", "-"),
@@ -219,7 +253,7 @@ def scaffold(name: str, item: str | None = None, root: Path = ROOT) -> list[Path
         path.write_text(template.format(**values))
     _include(handler, name)
     written = [*files, handler]
-    _tidy(written)
+    _tidy(written, root)
     return written
 
 
@@ -235,7 +269,7 @@ def _include(handler: Path, name: str) -> None:
     handler.write_text("\n".join(lines) + "\n")
 
 
-def _tidy(paths: list[Path]) -> None:
+def _tidy(paths: list[Path], root: Path) -> None:
     """Sort the imports and format as `make format` would, so `make lint` stays clean (when ruff is installed)."""
     import shutil
     import subprocess
@@ -243,8 +277,8 @@ def _tidy(paths: list[Path]) -> None:
     ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
     python = [str(p) for p in paths if p.suffix == ".py"]
     if ruff and python:
-        subprocess.run([ruff, "check", "--quiet", "--fix", "--select", "I", *python], check=False, cwd=ROOT)
-        subprocess.run([ruff, "format", "--quiet", *python], check=False, cwd=ROOT)
+        subprocess.run([ruff, "check", "--quiet", "--fix", "--select", "I", *python], check=False, cwd=root)
+        subprocess.run([ruff, "format", "--quiet", *python], check=False, cwd=root)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -259,10 +293,28 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print("wrote " + ", ".join(str(path.relative_to(ROOT)) for path in written))
-    path = args.name.replace("_", "-")
-    print("next: make serve (it applies the migration), then, signed in with a local token:")
-    print(f'  curl localhost:3000/{path} -H "Authorization: Bearer $(python run_local.py token --groups staff)"')
+    print("next: make serve (it applies the migration), then:")
+    for line in try_it(args.name.replace("_", "-"), project_auth()):
+        print(f"  {line}")
     return 0
+
+
+def try_it(path: str, auth: str) -> list[str]:
+    """Commands that call the new routes on `make serve` as the project's `auth` lets them."""
+    url = f"localhost:3000/{path}"
+    post = "-H 'content-type: application/json' -d '{\"name\": \"First\"}'"
+    if auth == "none":
+        return [f"curl {url}", f"curl -X POST {url} {post}"]
+    if auth == "iam":
+        return [
+            'eval "$(python run_local.py credentials)"   # the local key pair the server accepts',
+            f"then sign requests to {url} for service execute-api (awscurl, boto3's SigV4Auth)",
+        ]
+    return [
+        "TOKEN=$(python run_local.py token --user you --groups staff,admin)   # staff adds, admin deletes",
+        f'curl {url} -H "Authorization: Bearer $TOKEN"',
+        f'curl -X POST {url} -H "Authorization: Bearer $TOKEN" {post}',
+    ]
 
 
 if __name__ == "__main__":

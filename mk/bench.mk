@@ -1,4 +1,4 @@
-# `make bench`: the performance suite of issue 5 (bench/run.py); not part of `make test`, which runs its smoke test.
+# `make bench`: the performance suite (bench/run.py); `make test` runs its quick smoke mode only.
 .PHONY: bench
 
 bench: $(VENV)/.installed node_modules/.installed pgbouncer ## measure warm cost, round trips, cold start, package, local server, synth, pagination -> bench/results.json

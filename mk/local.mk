@@ -1,6 +1,6 @@
-# Local developer loop: migrations, database helpers, the OpenAPI file (issue 6).
+# Local developer loop: migrations, database helpers, the OpenAPI file, a new route module.
 .PHONY: migrate psql db-reset openapi
-OPENAPI_FILE ?= docs/openapi.json
+OPENAPI_FILE ?= .build/openapi.json
 
 migrate: $(VENV)/.installed ## apply pending src/migrations/*.sql locally; STAGE=dev: to the deployed database via the Lambda
 	@$(PY) -m local.migrations $(if $(STAGE),--stage "$(STAGE)")
@@ -11,7 +11,7 @@ psql: $(VENV)/.installed ## psql on the local database (prints the URL when psql
 db-reset: $(VENV)/.installed ## drop the local database's tables and rebuild from migrations + seed (YES=1 for a DATABASE_URL)
 	@$(PY) run_local.py db-reset $(if $(YES),--yes)
 
-openapi: $(VENV)/.installed ## write the REST routes' OpenAPI 3.1 document (served locally at /openapi.json) to OPENAPI_FILE=docs/openapi.json
+openapi: $(VENV)/.installed ## write the REST routes' OpenAPI 3.1 document (served locally at /openapi.json) to OPENAPI_FILE=.build/openapi.json
 	@$(PY) run_local.py openapi --out "$(OPENAPI_FILE)"
 
 .PHONY: route

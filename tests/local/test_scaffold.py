@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from infra.routes import scan_routes
-from local.scaffold import next_migration, scaffold, singular
+from local.scaffold import next_migration, scaffold, singular, try_it
 from tests.local.conftest import ROOT
 
 _SKIP = shutil.ignore_patterns(".venv", ".git", "node_modules", ".local", "cdk.out", ".build", "__pycache__", "*.pyc")
@@ -83,3 +83,21 @@ def test_nothing_is_written_when_the_name_is_taken_or_malformed(project):
         scaffold("staff", root=project)
     assert handler.read_text() == before
     assert set((project / "src" / "migrations").iterdir()) == migrations
+
+
+@pytest.mark.parametrize(
+    ("auth", "groups"),
+    [("cognito", ['groups=["staff"]', 'groups=["admin"]']), ("jwt", ['groups=["staff"]']), ("iam", []), ("none", [])],
+)
+def test_writes_and_deletes_name_groups_only_where_callers_carry_them(project, auth, groups):
+    scaffold("enrollments", root=project, auth=auth)
+    module = (project / "src" / "enrollments.py").read_text()
+    assert all(group in module for group in groups)
+    assert ('groups=["' in module) == bool(groups)
+    assert "a enrollment" not in module and "Add one enrollment" in module
+
+
+def test_the_hint_calls_the_new_routes_as_the_project_s_auth_lets_them():
+    assert any("--groups staff,admin" in line for line in try_it("courses", "cognito"))
+    assert not any("Authorization" in line for line in try_it("courses", "none"))
+    assert any("run_local.py credentials" in line for line in try_it("courses", "iam"))
