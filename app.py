@@ -4,7 +4,7 @@
 The routes read are checked against what an import registers, in a separate process (infra/route_check.py).
 
 Configuration comes from cdk.json context, `-c key=value` and STACK_* environment variables; see
-infra/config.py and the README (Deploy). The synthesized template then goes through the deploy check
+infra/config.py and docs/configuration.md. The synthesized template then goes through the deploy check
 (infra/deploy_check.py), so `make synth` and `make deploy` stop on what a deploy would refuse.
 """
 

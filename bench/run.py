@@ -170,7 +170,7 @@ def _shown(value: Any) -> str:
 
 
 def table(results: dict[str, Any]) -> str:
-    """The results as a Markdown table (what the README's Performance section shows)."""
+    """The results as a Markdown table (docs/benchmarks.md is generated from the accepted baseline)."""
     rows = ["| key | measured | target | met |", "|---|---|---|---|"]
     for key, (target, check) in TARGETS.items():
         value = results[key]

@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / ".build")
     parser.add_argument("--if-stale", action="store_true", help="do nothing when the package matches src/ and arch")
     args = parser.parse_args(argv)
-    # The stage's `tracing` setting decides whether X-Ray's SDK ships (README, Operate).
+    # The stage's `tracing` setting decides whether X-Ray's SDK ships (docs/operate.md).
     extras = ("tracing",) if project_config(os.environ).tracing else ()
     zip_path = args.out / "lambda.zip"
     fresh = stale_reason(args.out / "package", args.src, args.arch, extras) is None

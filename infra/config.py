@@ -62,7 +62,7 @@ def _also(*variables: str) -> Any:
 
 @dataclass(frozen=True)
 class Config:
-    """The validated settings the stack is built from (see docs/deploy-checks.md and the README, Deploy)."""
+    """The validated settings the stack is built from (each one listed in docs/configuration.md)."""
 
     stage: str = "dev"
     region: str | None = field(default=None, metadata=_also("AWS_REGION"))

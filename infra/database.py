@@ -199,7 +199,7 @@ class Database(Construct):
         Annotations.of(self).add_warning_v2(
             "infra:placeholder-database",
             "no database configured: placeholder host and secret; set createDatabase=true,"
-            " dbStackName, or dbSecretArn + dbHost (README, Deploy)",
+            " dbStackName, or dbSecretArn + dbHost (docs/deploy.md)",
         )
         arn = Stack.of(self).format_arn(
             service="secretsmanager",

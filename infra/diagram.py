@@ -169,7 +169,7 @@ def settings_table(config: Config) -> str:
         ("`rdsProxy`", on[config.rds_proxy]),
         ("`dbIamAuth`", on[config.db_iam_auth]),
         ("`snapStart`", on[config.snap_start]),
-        ("`paramsAndSecrets`", on[config.params_and_secrets]),
+        ("`paramsAndSecrets`", on.get(config.params_and_secrets, str(config.params_and_secrets))),
         ("`secretsManagerEndpoint`", on[config.secrets_manager_endpoint]),
         ("`tracing`", on[config.tracing]),
     ]

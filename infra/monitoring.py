@@ -33,7 +33,7 @@ from infra.graphql import GraphqlApi
 
 PERIOD = Duration.minutes(5)
 AT_LEAST = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
-RUNBOOK = "What to do: README.md, Operate > Runbook."
+RUNBOOK = "What to do: docs/operate.md, Runbook."
 # Two bad 5-minute periods out of three: one slow cold start or one failing client does not page anyone.
 SUSTAINED = {"datapoints_to_alarm": 2, "evaluation_periods": 3, "period": PERIOD}
 # Errors and throttles are failed requests already: the first period with them is enough.

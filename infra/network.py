@@ -87,7 +87,7 @@ def _vpc(scope: Construct, config: Config) -> ec2.IVpc:
         Annotations.of(scope).add_warning_v2(
             "infra:placeholder-vpc",
             "no account: the VPC is a placeholder and this template cannot be deployed;"
-            " see the README, Deploy (vpcId/privateSubnetIds, or credentials for the lookup)",
+            " see docs/deploy.md (vpcId/privateSubnetIds, or credentials for the lookup)",
         )
         return ec2.Vpc.from_vpc_attributes(
             scope,

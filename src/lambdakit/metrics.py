@@ -21,7 +21,7 @@ from typing import Any
 from lambdakit import request_ids
 from lambdakit.settings import metrics_settings
 
-# Metric names, the contract with the dashboard (infra/monitoring.py) and the README.
+# Metric names, the contract with the dashboard (infra/monitoring.py) and docs/operate.md.
 COLD_START = "ColdStart"
 INIT_IMPORT_TIME = "InitImportTime"
 INIT_CREDENTIALS_TIME = "InitCredentialsTime"

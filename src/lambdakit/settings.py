@@ -25,7 +25,7 @@ class ConfigError(ValueError):
 
 @record()
 class DatabaseSettings:
-    """How to reach PostgreSQL; see the README's Configuration section for each variable."""
+    """How to reach PostgreSQL; see docs/configuration.md for each variable."""
 
     url: str | None
     secret_id: str | None

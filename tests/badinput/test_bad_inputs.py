@@ -1,5 +1,5 @@
 """The hand-written list of bad inputs: each gets a 4xx with a `{"message"}` body, never a 500, over real
-HTTP to the local server and through the handler alike. The README (Reliability) lists the same inputs."""
+HTTP to the local server and through the handler alike. docs/reliability.md lists the same inputs."""
 
 from __future__ import annotations
 

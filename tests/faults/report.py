@@ -48,7 +48,7 @@ def _order(scenario: str) -> tuple[int, str]:
 
 
 def write_if_asked(outcomes: list[Outcome]) -> Path | None:
-    """Also write the table to $FAULTS_TABLE (make faults keeps a copy for the README)."""
+    """Also write the table to $FAULTS_TABLE (make faults keeps a copy for docs/reliability.md)."""
     target = os.environ.get("FAULTS_TABLE")
     if not target or not outcomes:
         return None

@@ -1,6 +1,6 @@
 """The settings matrix: every pair of documented setting values in at least one synthesized stack.
 
-The README documents auth x apiType x rdsProxy x createDatabase x snapStart x architecture x corsOrigins,
+The docs document auth x apiType x rdsProxy x createDatabase x snapStart x architecture x corsOrigins,
 deployed to any region. The full product is 4*2*2*2*2*2*3 = 768 stacks per region, minus the invalid
 ones: hours of synth and lint on CI's two cores. Most deploy failures come from one setting or from two
 settings meeting (a proxy and a created cluster; an architecture and a region), so the matrix covers every
@@ -79,7 +79,7 @@ SUBNETS = {
 
 
 def own_database(region: str) -> dict[str, Any]:
-    """Your database as the README describes it: secret, host, security group and, for a proxy, its cluster."""
+    """Your database as docs/deploy.md describes it: secret, host, security group and, for a proxy, its cluster."""
     return {
         "dbSecretArn": f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:students-db-AbC123",
         "dbHost": f"students.cluster-abc.{region}.rds.amazonaws.com",

@@ -123,7 +123,7 @@ def test_prod_thresholds_are_the_strict_defaults_and_an_http_api_is_watched_too(
 def test_every_alarm_says_what_it_means_and_where_the_runbook_is(byo, created):
     for s in (byo, created):
         for name, alarm in alarms(s).items():
-            assert "README.md, Operate > Runbook" in alarm["AlarmDescription"], name
+            assert "docs/operate.md, Runbook" in alarm["AlarmDescription"], name
 
 
 def test_alarm_topics_are_encrypted_with_a_rotated_key_cloudwatch_may_use_and_ssl_only(byo):

@@ -15,8 +15,6 @@ from infra import diagram
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-# Linked from docs/deploy.md and the README; that page belongs to the deploy check (infra/), which writes it.
-MAY_BE_ABSENT = {ROOT / "docs" / "deploy-checks.md"}
 
 # A figure: a number with a decimal point, an amount of money, or a number with a unit of time, size,
 # share or capacity. Counts, status codes, ports and step numbers are not; neither are versions
@@ -103,8 +101,6 @@ def test_every_relative_link_leads_to_a_page_and_heading_that_exist():
                 continue
             path, _, anchor = target.partition("#")
             linked = (page.parent / path).resolve() if path else page
-            if linked in MAY_BE_ABSENT and not linked.exists():
-                continue
             if not linked.exists():
                 broken.append(f"{page.name}: {target}")
             elif anchor and linked.suffix == ".md":
