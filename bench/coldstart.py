@@ -41,7 +41,7 @@ from typing import Any
 from bench.common import ROOT, SRC, bench_database
 from bench.runtime_api import RuntimeApi
 from bench.warm import get_event
-from local.pgbouncer import PgBouncer
+from tests.support.pgbouncer import PgBouncer
 
 RUNTIME_DIR = ROOT / ".local" / "bench-lambda-runtime"
 # What Lambda's Python runtime provides beside the function's package: its runtime interface client and boto3.
@@ -209,7 +209,7 @@ def _secret_sources(url: str) -> Iterator[dict[str, dict[str, str]]]:
 
     from moto.server import ThreadedMotoServer
 
-    from local.secrets_extension import FakeSecretsExtension
+    from tests.support.secrets_extension import FakeSecretsExtension
 
     parts = urlsplit(url)
     secret = json.dumps(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bench.common import bench_database, lambda_module, socket_url
 from bench.warm import get_event, post_event
-from local.pgbouncer import PgBouncer
+from tests.support.pgbouncer import PgBouncer
 
 _APP = "bench-roundtrips"
 

@@ -22,7 +22,7 @@ from typing import Any
 from bench import cold, coldstart, infra, pages, roundtrips, serve, warm
 from bench.common import ROOT, bench_database, one_cpu, socket_url
 from infra.build import _python312
-from local.pgbouncer import pgbouncer_binary
+from tests.support.pgbouncer import pgbouncer_binary
 
 RESULTS = ROOT / "bench" / "results.json"
 

@@ -10,7 +10,7 @@ import sys
 
 from bench.common import ROOT
 from local.embedded_pg import free_port
-from local.process import stop_process, wait_until_answering
+from tests.support.process import stop_process, wait_until_answering
 
 _UNITS_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 

@@ -64,11 +64,15 @@ def load_migrator() -> Any:
 
 
 def apply_seed(url: str, seed_file: Path = SEED_FILE) -> None:
-    """Insert the demo rows (idempotent: the seed uses ON CONFLICT DO NOTHING)."""
+    """Insert the demo rows (idempotent: the seed skips rows that exist); an emptied seed is nothing to do."""
+    text = seed_file.read_text()
+    # psycopg2 refuses to send a text without a statement, which an emptied or comment-only seed is.
+    if not any(line.strip() and not line.lstrip().startswith("--") for line in text.splitlines()):
+        return
     conn = psycopg2.connect(url)
     try:
         with conn, conn.cursor() as cur:
-            cur.execute(seed_file.read_text())
+            cur.execute(text)
     finally:
         conn.close()
 

@@ -1,4 +1,5 @@
-"""Shared fixtures: a real PostgreSQL (embedded, started once per run) and a clean Lambda runtime per test."""
+"""Shared fixtures: a real PostgreSQL (embedded, started once per run), a clean Lambda runtime per test, and the
+fixture app (tests/support/app) the machinery's tests run against, in-process or written out as a src/ folder."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 
 from local.database import apply_migrations, apply_seed
 from local.embedded_pg import EmbeddedPostgres, free_port
+from tests.support import app
 
 # The suite runs with the template's own settings (cdk.json: auth=cognito for the servers it starts; the
 # in-process runtime sees no AUTH, as a function deployed without the stack), not with the shell's.
@@ -38,7 +40,7 @@ _RUNTIME_VARIABLES = (
 
 
 def start_database(**settings: str) -> EmbeddedPostgres:
-    """A new PostgreSQL in a temporary folder with the schema and seed applied."""
+    """A new PostgreSQL in a temporary folder: the project's migrations and seed, and the fixture app's."""
     base = Path(tempfile.mkdtemp(prefix="pgtest-"))
     base.chmod(0o755)
     server = EmbeddedPostgres(base / "data", free_port(), settings={"fsync": "off", **settings})
@@ -46,6 +48,7 @@ def start_database(**settings: str) -> EmbeddedPostgres:
     server.start()
     apply_migrations(server.url)
     apply_seed(server.url)
+    app.prepare_database(server.url)
     return server
 
 
@@ -118,3 +121,9 @@ def fake_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def app_src(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture app written out as a project's src/ folder, for servers started with LOCAL_SRC_DIR."""
+    return app.write_src(tmp_path_factory.mktemp("app") / "src")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench.run import KEYS
-from local.pgbouncer import pgbouncer_binary
+from tests.support.pgbouncer import pgbouncer_binary
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow

@@ -12,7 +12,7 @@ from types import TracebackType
 import psycopg2
 
 from local.embedded_pg import free_port
-from local.process import stop_process, wait_until_answering
+from tests.support.process import stop_process, wait_until_answering
 
 ROOT = Path(__file__).resolve().parents[2]
 

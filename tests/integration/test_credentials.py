@@ -108,7 +108,7 @@ def test_the_secret_comes_from_the_extension_without_boto3(pg, tmp_path):
     code = (
         "import sys, json, lambda_function\n"
         "from local.events import direct_event\n"
-        "from local.secrets_extension import FakeSecretsExtension\n"
+        "from tests.support.secrets_extension import FakeSecretsExtension\n"
         f"with FakeSecretsExtension({{'students/db': {secret!r}}}, 'session-token', {{port}}) as ext:\n"
         "    r = lambda_function.handler(direct_event('get_student', studentId=1), None)\n"
         "    print(json.dumps({'ok': 'data' in r, 'boto3': 'boto3' in sys.modules, 'asked': ext.requests}))\n"
@@ -146,7 +146,7 @@ def test_without_an_answering_extension_the_secret_is_read_with_boto3(secret_env
 def test_a_refused_password_is_read_again_past_the_extensions_cache(secret_env, admin, monkeypatch):
     client, arn = secret_env
     old = client.get_secret_value(SecretId=arn)["SecretString"]
-    from local.secrets_extension import FakeSecretsExtension
+    from tests.support.secrets_extension import FakeSecretsExtension
 
     with FakeSecretsExtension({arn: old}, "tok") as extension:
         monkeypatch.setenv("AWS_SESSION_TOKEN", "tok")

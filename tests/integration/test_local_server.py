@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from local.embedded_pg import free_port
-from local.process import stop_process, wait_until_answering
+from tests.support.process import stop_process, wait_until_answering
 from tests.identities import signed_in_session
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ import psycopg2
 import pytest
 
 from local.embedded_pg import free_port
-from local.process import stop_process, wait_until_answering
+from tests.support.process import stop_process, wait_until_answering
 
 
 @pytest.fixture
