@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -102,6 +103,20 @@ def lambda_env(pg: EmbeddedPostgres, monkeypatch: pytest.MonkeyPatch) -> Iterato
     yield pg
     reset_runtime()
     restore_role_defaults(pg.url)
+
+
+@pytest.fixture
+def empty_db(pg: EmbeddedPostgres) -> Iterator[str]:
+    """URL of a new, empty database in the shared server (cheaper than a new server); dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    conn = psycopg2.connect(pg.url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    yield pg.url.rsplit("/", 1)[0] + f"/{name}"
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    conn.close()
 
 
 @pytest.fixture

@@ -203,7 +203,9 @@ def test_one_function_answers_rest_v1_http_v2_graphql_and_direct_alike():
 
 def test_graphql_save_creates_and_then_merges_an_update():
     created = handle(appsync_event("Mutation", "saveWidget", {"body": {"name": "Axle", "maker": "Tests"}}))
-    updated = handle(appsync_event("Mutation", "saveWidget", {"widgetId": created["widgetId"], "body": {"active": False}}))
+    updated = handle(
+        appsync_event("Mutation", "saveWidget", {"widgetId": created["widgetId"], "body": {"active": False}})
+    )
     assert updated["widgetId"] == created["widgetId"]
     assert updated["active"] is False and updated["name"] == "Axle"
 
@@ -233,7 +235,8 @@ def test_a_path_parameter_repeated_in_the_query_is_a_400_not_silently_ignored():
 
 
 @pytest.mark.parametrize(
-    "raw", ['{"name": "a", "maker": "x", "Name": "b"}', '{"name": "a", "batchId": null, "batch_id": null, "maker": "x"}']
+    "raw",
+    ['{"name": "a", "maker": "x", "Name": "b"}', '{"name": "a", "batchId": null, "batch_id": null, "maker": "x"}'],
 )
 def test_one_field_spelled_two_ways_is_a_400(raw):
     status, error = rest("POST", "/widgets", raw=raw)
@@ -252,7 +255,10 @@ def test_cors_allow_origin_is_sent_on_every_rest_answer_when_configured(monkeypa
     finally:
         monkeypatch.delenv("CORS_ALLOW_ORIGIN")
         config.response_headers.cache_clear()
-    assert "Access-Control-Allow-Origin" not in handle(rest_v1_event("GET", "/widgets/1", "", [], b""))["multiValueHeaders"]
+    assert (
+        "Access-Control-Allow-Origin"
+        not in handle(rest_v1_event("GET", "/widgets/1", "", [], b""))["multiValueHeaders"]
+    )
 
 
 def test_a_query_value_with_commas_reaches_the_function_whole_from_v1_and_v2():

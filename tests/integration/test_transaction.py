@@ -88,7 +88,7 @@ def write_then_lose_the_connection(conn) -> None:
 def update_note_twice(conn, note_id: int, isolation: str = "READ COMMITTED") -> None:
     """Update two notes in one transaction; `between_statements` runs after the first statement."""
     with conn.cursor() as cur:
-        cur.execute(f"SET TRANSACTION ISOLATION LEVEL {isolation}")  # noqa: S608 - one of two literals
+        cur.execute(f"SET TRANSACTION ISOLATION LEVEL {isolation}")
         cur.execute("SET LOCAL deadlock_timeout = '100ms'")
         cur.execute("SELECT text FROM notes WHERE id = %s", (note_id,))
         cur.execute("SELECT pg_backend_pid() AS pid")

@@ -1,34 +1,17 @@
-"""Fixtures for the local loop's tests: an empty database of its own, and a served API."""
+"""Fixtures for the local loop's tests: served APIs (the fixture app, with routes of these tests beside it)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg2
 import pytest
 
 from local.embedded_pg import free_port
 from tests.support.process import stop_process, wait_until_answering
-
-
-@pytest.fixture
-def empty_db(pg) -> Iterator[str]:
-    """URL of a new, empty database (cheaper than a new server); dropped afterwards."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(pg.url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    yield pg.url.rsplit("/", 1)[0] + f"/{name}"
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
-
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fixture_widgets
+
 from lambdakit import Router, maintenance
 
 router = Router()
