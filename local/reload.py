@@ -6,6 +6,8 @@ debounced) watches src/; this process holds the listening socket and each genera
 child (`python -m local.server --fd N`) that inherits it, so requests made during a restart wait in the
 socket's backlog instead of being refused. Before a restart a fresh interpreter imports the handler
 and loads the schema: when that fails the error is printed and the previous workers go on serving.
+The first workers start only once the watcher is armed, so an edit made as soon as the server answers
+is never missed.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from pathlib import Path
 from local.server import ROOT, SRC
 
 WATCHED_SUFFIXES = (".py", ".graphql", ".json", ".sql")
+# How often the watch loop wakes without changes (to see whether the workers died); the first wake-up
+# is also when the workers start, so it bounds how long the watcher's arming delays the first answer.
+_IDLE_WAKEUP_MS = 250
 _CHECK = """
 import sys
 from pathlib import Path
@@ -129,16 +134,22 @@ class Reloader:
         import watchfiles
 
         signal.signal(signal.SIGTERM, lambda *_: self.stop.set())
+        armed = False
         try:
-            self._restart(f"workers started; watching {self.src} for changes")
             for changes in watchfiles.watch(
                 self.src,
                 watch_filter=_watched,
                 stop_event=self.stop,
                 yield_on_timeout=True,
-                rust_timeout=1000,
+                rust_timeout=_IDLE_WAKEUP_MS,
                 raise_interrupt=False,
             ):
+                if not armed:
+                    # The generator watches src/ before it first yields: from here on every edit is seen, so
+                    # the workers start now, with the code as it is (edits before this moment included).
+                    armed = True
+                    self._restart(f"workers started; watching {self.src} for changes")
+                    continue
                 if self.child is not None and self.child.poll() is not None:
                     _log(f"reload: the workers exited (status {self.child.returncode}); waiting for a change in src/")
                     self.child = None

@@ -11,8 +11,8 @@ import pytest
 
 from local.events import appsync_event, http_response, rest_v1_event
 from tests.faults.harness import LocalServer
-from tests.identities import as_user, signed_in_session
 from tests.support.app import SEEDED_IDS, handler
+from tests.support.identities import as_user, signed_in_session
 
 # Signed in as a user in every group, over HTTP and through the handler: the inputs are what is tested.
 http = signed_in_session()

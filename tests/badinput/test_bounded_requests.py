@@ -18,8 +18,8 @@ import requests
 
 from local.events import appsync_event, http_response, http_v2_event, rest_v1_event
 from tests.faults.harness import LocalServer, wait_for
-from tests.identities import as_user, bearer, signed_in_session
 from tests.support.app import handler
+from tests.support.identities import as_user, bearer, signed_in_session
 
 # Signed in as a user in every group: what is tested is the input, not who sends it.
 http = signed_in_session()

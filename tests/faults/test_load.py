@@ -15,8 +15,8 @@ import pytest
 
 from tests.faults.harness import LocalServer, app_connections, wait_for
 from tests.faults.report import Outcome, record
-from tests.identities import bearer
 from tests.support.app import SEEDED_IDS
+from tests.support.identities import bearer
 
 pytestmark = pytest.mark.slow
 CLIENTS = 16

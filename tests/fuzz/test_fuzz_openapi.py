@@ -21,8 +21,8 @@ from schemathesis.specs.openapi.checks import (
 from lambdakit.openapi import Access, client_document
 from tests.conftest import remove_database, start_database
 from tests.faults.harness import LocalServer
-from tests.identities import signed_in_session
 from tests.support import app
+from tests.support.identities import signed_in_session
 
 pytestmark = pytest.mark.slow
 MAX_EXAMPLES = 20

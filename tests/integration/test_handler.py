@@ -13,8 +13,8 @@ import pytest
 
 from lambdakit import Router
 from local.events import appsync_event, direct_event, http_v2_event, rest_v1_event
-from tests.identities import as_user
 from tests.support import app
+from tests.support.identities import as_user
 
 
 def handle(event: dict, context: object = None):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from local.embedded_pg import free_port
-from tests.identities import signed_in_session
+from tests.support.identities import signed_in_session
 from tests.support.process import stop_process, wait_until_answering
 
 ROOT = Path(__file__).resolve().parents[2]

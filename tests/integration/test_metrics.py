@@ -16,8 +16,8 @@ import db_utils
 from db_utils import transaction
 from lambdakit import metrics
 from local.events import LambdaContext, direct_event
-from tests.emf import dimensions_of, emf_lines, metrics_of
 from tests.support import app
+from tests.support.emf import dimensions_of, emf_lines, metrics_of
 
 ROOT = Path(__file__).resolve().parents[2]
 # A fresh process whose Lambda package is the fixture app: its lambda_function first on the path.
@@ -166,7 +166,7 @@ def test_a_cold_start_that_logs_nothing_never_imports_powertools(pg):
     code = (
         "import sys, lambda_function;"
         "from local.events import LambdaContext, rest_v1_event;"
-        "from tests.identities import as_user;"
+        "from tests.support.identities import as_user;"
         "event = as_user(rest_v1_event('GET', '/widgets/1', '', [], b''));"
         "answer = lambda_function.handler(event, LambdaContext());"
         "print(answer['statusCode'], 'aws_lambda_powertools' in sys.modules)"

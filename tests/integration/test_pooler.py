@@ -25,8 +25,8 @@ from lambdakit.router import Router
 from local.embedded_pg import EmbeddedPostgres, free_port
 from local.events import direct_event
 from tests.conftest import _RUNTIME_VARIABLES, remove_database, reset_runtime, start_database
-from tests.identities import signed_in_session
 from tests.support import app
+from tests.support.identities import signed_in_session
 from tests.support.pgbouncer import PgBouncer, pgbouncer_binary
 from tests.support.process import stop_process, wait_until_answering
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from local.events import LambdaContext, direct_event, http_v2_event, rest_v1_event
-from tests.emf import log_lines
 from tests.support.app import handler
+from tests.support.emf import log_lines
 
 
 def get_widget_event(request_id: str) -> dict:

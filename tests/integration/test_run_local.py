@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,12 +15,9 @@ from pathlib import Path
 import pytest
 
 from local.events import appsync_event, direct_event, rest_v1_event
-from tests.identities import as_user
 from tests.support import app
+from tests.support.identities import as_user
 
-ROOT = Path(__file__).resolve().parents[2]
-# What run_local.py needs of a project besides src/, events/ and db/, which the test writes.
-_PROJECT_PARTS = ("run_local.py", "cdk.json", "local", "infra")
 EVENTS = {
     "get_widget": as_user(
         rest_v1_event(
@@ -37,16 +33,7 @@ EVENTS = {
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project whose code is the fixture app, with the events above in its events/."""
-    copy = tmp_path_factory.mktemp("project")
-    for part in _PROJECT_PARTS:
-        source = ROOT / part
-        if source.is_dir():
-            shutil.copytree(source, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(source, copy / part)
-    app.write_src(copy / "src")
-    (copy / "db").mkdir()
-    shutil.copy(app.SEED_FILE, copy / "db" / "seed.sql")
+    copy = app.write_project(tmp_path_factory.mktemp("project"))
     (copy / "events").mkdir()
     for name, event in EVENTS.items():
         (copy / "events" / f"{name}.json").write_text(json.dumps(event, indent=2))

@@ -15,7 +15,7 @@ import pytest
 
 import lambda_function
 from local.events import appsync_event, direct_event, http_v2_event, rest_v1_event
-from tests.identities import EVERY_GROUP, as_user
+from tests.support.identities import EVERY_GROUP, as_user
 
 # Five students written by the `roster` fixture, in this order.
 ROSTER = [("Ada", "Lovelace"), ("Alan", "Turing"), ("Grace", "Hopper"), ("Edsger", "Dijkstra"), ("Barbara", "Liskov")]

@@ -14,7 +14,7 @@ import pytest
 import lambda_function
 from local.graphql import GraphqlEndpoint
 from local.invoke import invoke
-from tests.identities import as_user
+from tests.support.identities import as_user
 
 ROOT = Path(__file__).resolve().parents[2]
 STUDENT_FIELDS = "studentId studentUuid firstName lastName status programId active createdAt updatedAt"

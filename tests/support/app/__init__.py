@@ -29,6 +29,8 @@ SEEDED_IDS = (1, 2, 3, 4, 5)
 FIRST_ROW = {"widgetId": 1, "widgetUuid": "5e1d0c2a-1b3c-4d5e-8f60-7a8b9c0d0001", "name": "Sprocket", "maker": "Acme"}
 # The project's own files in src/; everything else there is the machinery every app runs with.
 _PROJECT_FILES = ("schema.graphql", "migrations")
+# What run_local.py needs of a project besides src/ and db/.
+_PROJECT_PARTS = ("run_local.py", "cdk.json", "local", "infra")
 
 
 def prepare_database(url: str) -> list[str]:
@@ -58,6 +60,21 @@ def handler(event: Any, context: Any = None) -> Any:
 def router() -> Any:
     """The fixture app's router (its route table is `router().routes`)."""
     return module().router
+
+
+def write_project(folder: Path) -> Path:
+    """A project at `folder` whose code is the fixture app: run_local.py, local/, infra/, cdk.json, src/ and db/."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for part in _PROJECT_PARTS:
+        source = ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, folder / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, folder / part)
+    write_src(folder / "src")
+    (folder / "db").mkdir(exist_ok=True)
+    shutil.copy(SEED_FILE, folder / "db" / "seed.sql")
+    return folder
 
 
 def write_src(folder: Path, *extra_modules: Path, schema_extra: str = "") -> Path:
