@@ -136,7 +136,7 @@ def test_a_failed_write_leaves_no_trace_and_the_next_call_is_clean(via, admin):
 def test_no_startup_options_are_sent_because_the_pooler_refuses_them(via, database, bouncer):
     target = database.url if via == "direct" else bouncer.url()
     if via == "pgbouncer":
-        # What the template used to send: PgBouncer (like RDS Proxy) refuses the whole connection.
+        # A libpq `options` startup parameter: PgBouncer (like RDS Proxy) refuses the whole connection.
         with pytest.raises(psycopg2.OperationalError, match="unsupported startup parameter: options"):
             psycopg2.connect(target, options="-c statement_timeout=1000").close()
     assert call("count_notes", text="x") == {"data": 0}

@@ -39,5 +39,5 @@ def test_the_seed_applied_again_adds_no_rows_and_draws_no_ids(seeded):
 
 def test_seed_rows_get_ids_in_the_order_they_are_written(seeded):
     if "Lovelace" not in SEED_FILE.read_text():
-        pytest.skip("db/seed.sql no longer holds the demo rows")
+        pytest.skip("db/seed.sql does not hold the demo rows")
     assert _state(seeded)[1] == DEMO_LAST_NAMES
