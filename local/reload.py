@@ -6,17 +6,20 @@ debounced) watches src/; this process holds the listening socket and each genera
 child (`python -m local.server --fd N`) that inherits it, so requests made during a restart wait in the
 socket's backlog instead of being refused. Before a restart a fresh interpreter imports the handler
 and loads the schema: when that fails the error is printed and the previous workers go on serving.
-The first workers start only once the watcher is armed, so an edit made as soon as the server answers
-is never missed.
+The check and the new workers read the same copy of src/, taken at the change, so an edit saved while
+the workers start cannot reach them unchecked: it is the next change. The first workers start only
+once the watcher is armed, so an edit made as soon as the server answers is never missed.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -73,8 +76,9 @@ class Reloader:
         self.child: subprocess.Popen | None = None
         self.sock: socket.socket | None = None
         self.stop = threading.Event()
+        self.serving: Path | None = None  # the copy of src/ the current workers run
 
-    def _start(self) -> None:
+    def _start(self, source: Path) -> None:
         if self.sock is None:
             # Bound but not listening: the first workers listen when ready, so until then a client is
             # refused (not left hanging), as with plain uvicorn; after that it stays listening.
@@ -86,7 +90,7 @@ class Reloader:
         self.child = subprocess.Popen(
             [sys.executable, "-m", "local.server", "--fd", str(fd), "--workers", str(self.workers)],
             cwd=ROOT,
-            env={**os.environ, "LOCAL_SRC_DIR": str(self.src)},
+            env={**os.environ, "LOCAL_SRC_DIR": str(source)},
             pass_fds=(fd,),
         )
 
@@ -105,13 +109,19 @@ class Reloader:
     def _restart(self, reason: str, migrations_changed: bool = False) -> None:
         if migrations_changed and not self._migrate():
             return
-        error = check_source(self.src)
+        copy = _copy_of(self.src)
+        error = check_source(copy)
         if error:
+            _remove_copy(copy)
             still = "still serving the previous version" if self.child else "waiting for a fix"
-            _log(f"reload: src/ has an error, {still}:\n" + _indent(error))
+            # The developer's own paths, not the copy's.
+            _log(f"reload: src/ has an error, {still}:\n" + _indent(error.replace(str(copy), str(self.src))))
             return
         self._stop_child()
-        self._start()
+        self._start(copy)
+        if self.serving is not None:
+            _remove_copy(self.serving)
+        self.serving = copy
         _log(f"reload: {reason}")
 
     def _migrate(self) -> bool:
@@ -159,9 +169,22 @@ class Reloader:
                     self._restart(f"{', '.join(names)} changed; workers restarted with the new code", migrations)
         finally:
             self._stop_child()
+            if self.serving is not None:
+                _remove_copy(self.serving)
             if self.sock is not None:
                 self.sock.close()
         return 0
+
+
+def _copy_of(src: Path) -> Path:
+    """A copy of `src` in a new temporary folder, under the same name (the workers import from it)."""
+    copy = Path(tempfile.mkdtemp(prefix="serve-")) / src.name
+    shutil.copytree(src, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+def _remove_copy(copy: Path) -> None:
+    shutil.rmtree(copy.parent, ignore_errors=True)
 
 
 def _relative(path: Path, src: Path) -> str:
