@@ -89,7 +89,8 @@ def update_note_twice(conn, note_id: int, isolation: str = "READ COMMITTED") -> 
     """Update two notes in one transaction; `between_statements` runs after the first statement."""
     with conn.cursor() as cur:
         cur.execute(f"SET TRANSACTION ISOLATION LEVEL {isolation}")
-        cur.execute("SET LOCAL deadlock_timeout = '100ms'")
+        # PostgreSQL looks for a deadlock once, this long after a wait began: time enough for the cycle to close.
+        cur.execute("SET LOCAL deadlock_timeout = '2s'")
         cur.execute("SELECT text FROM notes WHERE id = %s", (note_id,))
         cur.execute("SELECT pg_backend_pid() AS pid")
         pid = cur.fetchone()["pid"]
@@ -260,7 +261,7 @@ def test_a_deadlock_is_a_409_asking_the_client_to_retry_and_the_other_transactio
 
     def lock_the_second_then_wait_for_the_first(route_pid: int) -> None:
         with other.cursor() as cur:
-            cur.execute("SET deadlock_timeout = '30s'")  # the route, waiting first, is the one to detect it
+            cur.execute("SET deadlock_timeout = '60s'")  # the route, waiting first, is the one to detect it
             cur.execute("UPDATE notes SET text = 'by the other' WHERE id = %s", (note + 1,))
 
         def then_take_the_first() -> None:
