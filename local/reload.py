@@ -92,6 +92,9 @@ class Reloader:
             cwd=ROOT,
             env={**os.environ, "LOCAL_SRC_DIR": str(source)},
             pass_fds=(fd,),
+            # A group of its own: the generation's workers can be ended with it (and Ctrl-C reaches this
+            # process only, which stops them in order).
+            process_group=0,
         )
 
     def _stop_child(self) -> None:
@@ -104,6 +107,12 @@ class Reloader:
             except subprocess.TimeoutExpired:
                 self.child.kill()
                 self.child.wait()
+        # Killing the supervisor would leave its workers serving the old code on the shared socket: end
+        # whatever is left of the generation.
+        try:
+            os.killpg(self.child.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         self.child = None
 
     def _restart(self, reason: str, migrations_changed: bool = False) -> None:
