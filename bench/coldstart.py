@@ -3,7 +3,7 @@
 Each sample is a fresh process started the way Lambda's Python runtime starts one (`python -m
 awslambdaric lambda_function.handler` in the package folder, read-only in effect), timed from process
 start until its first answer reaches a local stand-in for the Runtime API (bench/runtime_api.py). The
-request is REST `GET /students/1`, which connects over TLS to a PostgreSQL with a self-signed
+request is REST `GET /widgets/1` to the fixture app, which connects over TLS to a PostgreSQL with a self-signed
 certificate made here.
 
 - cold_start_secret_ratio: the secret read through the Parameters and Secrets extension (a stand-in
@@ -41,7 +41,7 @@ from typing import Any
 from bench.common import ROOT, SRC, bench_database
 from bench.runtime_api import RuntimeApi
 from bench.warm import get_event
-from local.pgbouncer import PgBouncer
+from tests.support.pgbouncer import PgBouncer
 
 RUNTIME_DIR = ROOT / ".local" / "bench-lambda-runtime"
 # What Lambda's Python runtime provides beside the function's package: its runtime interface client and boto3.
@@ -169,7 +169,7 @@ _BARE_SCRIPT = """
 import sys, psycopg2
 conn = psycopg2.connect(sys.argv[1])
 cur = conn.cursor()
-cur.execute(sys.argv[2], {"student_id": 1})
+cur.execute(sys.argv[2], {"widget_id": 1})
 assert cur.fetchone() is not None
 sys.stdout.write("done\\n")
 sys.stdout.flush()
@@ -184,7 +184,7 @@ QUERY = {query!r}
 def handler(event, context):
     conn = psycopg2.connect(os.environ["DATABASE_URL"])
     cur = conn.cursor()
-    cur.execute(QUERY, {{"student_id": 1}})
+    cur.execute(QUERY, {{"widget_id": 1}})
     return {{"statusCode": 200 if cur.fetchone() else 404, "body": "{{}}"}}
 """
 
@@ -209,7 +209,7 @@ def _secret_sources(url: str) -> Iterator[dict[str, dict[str, str]]]:
 
     from moto.server import ThreadedMotoServer
 
-    from local.secrets_extension import FakeSecretsExtension
+    from tests.support.secrets_extension import FakeSecretsExtension
 
     parts = urlsplit(url)
     secret = json.dumps(
@@ -244,10 +244,10 @@ def measure(python: str, package: Path, runs: int) -> dict[str, Any]:
     runtime = lambda_runtime_dir()
     if str(SRC) not in sys.path:
         sys.path.insert(0, str(SRC))
-    import students as sql  # the sample's GET_STUDENT: the bare function sends the route's own query
+    import fixture_widgets as sql  # the route's own query: the bare function sends the same
 
     bare = Path(tempfile.mkdtemp(prefix="bench-bare-"))
-    (bare / "bare_function.py").write_text(_BARE_FUNCTION.format(query=sql.GET_STUDENT))
+    (bare / "bare_function.py").write_text(_BARE_FUNCTION.format(query=sql.GET_WIDGET))
     path, bare_path = [package, runtime], [bare, package, runtime]  # the bare function takes psycopg2 from the package
     try:
         with tls_database() as url, _secret_sources(url) as variants:
@@ -258,7 +258,7 @@ def measure(python: str, package: Path, runs: int) -> dict[str, Any]:
             subjects["bare_function"] = functools.partial(
                 _cold_start, python, bare, bare_path, {"DATABASE_URL": url}, handler="bare_function.handler"
             )
-            subjects["bare_script"] = functools.partial(_bare_script, python, package, url, sql.GET_STUDENT)
+            subjects["bare_script"] = functools.partial(_bare_script, python, package, url, sql.GET_WIDGET)
             names = list(subjects)
             for round_ in range(runs):
                 # Each round starts with another subject, so no side always runs first (or after the same one).

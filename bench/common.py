@@ -1,4 +1,8 @@
-"""What every benchmark shares: a dedicated PostgreSQL, the Lambda module in-process, and medians."""
+"""What every benchmark shares: a dedicated PostgreSQL, the Lambda module in-process, and medians.
+
+The bench measures the machinery on the fixture app (tests/support/app), written out as a src/ folder
+of its own, so its figures do not depend on the project's routes (the sample kept or deleted).
+"""
 
 from __future__ import annotations
 
@@ -13,18 +17,25 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from local.database import apply_migrations, apply_seed
 from local.embedded_pg import EmbeddedPostgres, free_port
+from tests.support import app
 
 ROOT = Path(__file__).resolve().parent.parent
-SRC = ROOT / "src"
+# The bench's Lambda source: the fixture app with this checkout's machinery (written by write_src).
+SRC = ROOT / ".local" / "bench-src"
 # Variables the runtime reads; cleared so the bench measures exactly the configuration it sets.
 _RUNTIME_VARIABLES = ("DB_SECRET_ARN", "DB_HOST", "DB_PORT", "DB_NAME", "DB_SSLMODE", "DB_APPLICATION_NAME")
 
 
+def write_src() -> Path:
+    """Write the fixture app, with the machinery as it is now, to SRC (afresh: the machinery may have changed)."""
+    shutil.rmtree(SRC, ignore_errors=True)
+    return app.write_src(SRC)
+
+
 @contextmanager
 def bench_database(**settings: str) -> Iterator[EmbeddedPostgres]:
-    """A PostgreSQL of the bench's own, in a short temporary path (unix sockets need one), schema and seed applied."""
+    """A PostgreSQL of the bench's own in a short temporary path (unix sockets need one), with the fixture's rows."""
     base = Path(tempfile.mkdtemp(prefix="bench-", dir="/tmp"))
     base.chmod(0o755)
     # fsync off: the bench measures our overhead, not the disk's flush latency (which would hide it).
@@ -32,8 +43,7 @@ def bench_database(**settings: str) -> Iterator[EmbeddedPostgres]:
     try:
         server.init()
         server.start()
-        apply_migrations(server.url)
-        apply_seed(server.url)
+        app.prepare_database(server.url)
         yield server
     finally:
         server.stop("immediate")

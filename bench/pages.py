@@ -1,4 +1,4 @@
-"""First-page cost of GET /students?limit=50 on a large table against a small one (keyset pagination)."""
+"""First-page cost of GET /widgets?limit=50 on a large table against a small one (keyset pagination)."""
 
 from __future__ import annotations
 
@@ -10,28 +10,29 @@ from bench.common import lambda_module, time_calls
 from bench.warm import list_event
 from local.database import apply_migrations
 from local.embedded_pg import EmbeddedPostgres
+from tests.support import app
 
 _FILL = """
-INSERT INTO students (first_name, last_name, status, active)
-SELECT 'First' || n, 'Last' || n, 'enrolled', true FROM generate_series(1, %s) AS n
+INSERT INTO fixture_widgets (name, maker, status, active)
+SELECT 'Name' || n, 'Maker' || n, 'listed', true FROM generate_series(1, %s) AS n
 """
 
 
 def _database(server: EmbeddedPostgres, name: str, rows: int) -> str:
-    """A database `name` in the bench server holding `rows` students; returns its unix-socket URL."""
+    """A database `name` in the bench server holding `rows` widgets; returns its unix-socket URL."""
     admin = psycopg2.connect(server.url)
     admin.autocommit = True
     with admin.cursor() as cur:
         cur.execute(f'CREATE DATABASE "{name}"')
     admin.close()
     url = server.url.rsplit("/", 1)[0] + f"/{name}"
-    apply_migrations(url)
+    apply_migrations(url, app.MIGRATIONS_DIR)
     # The migrations gave the role the runtime's 10 s statement timeout; filling a million rows may take longer.
     conn = psycopg2.connect(url, options="-c statement_timeout=0")
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute(_FILL, (rows,))
-        cur.execute("VACUUM ANALYZE students")
+        cur.execute("VACUUM ANALYZE fixture_widgets")
     conn.close()
     return server.socket_url.replace("/postgres?", f"/{name}?")
 

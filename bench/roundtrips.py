@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bench.common import bench_database, lambda_module, socket_url
 from bench.warm import get_event, post_event
-from local.pgbouncer import PgBouncer
+from tests.support.pgbouncer import PgBouncer
 
 _APP = "bench-roundtrips"
 
@@ -33,15 +33,14 @@ def _count(module: object, event: dict, log: Path) -> tuple[int, list[str]]:
 
 
 def measure(through_pgbouncer: bool = False) -> dict[str, object]:
-    """round_trips_read and round_trips_write for one warm GET and POST /students (optionally through PgBouncer)."""
+    """round_trips_read and round_trips_write for one warm GET and POST /widgets (optionally through PgBouncer)."""
     import os
-    import tempfile
 
     settings = {"log_statement": "all", "log_line_prefix": "'%a|'"}
     with bench_database(**settings) as server, contextlib.ExitStack() as stack:
         url = socket_url(server)
         if through_pgbouncer:
-            bouncer = PgBouncer(server, Path(tempfile.mkdtemp(prefix="bench-pgbouncer-"))).start()
+            bouncer = PgBouncer(server).start()  # its temporary folder goes with stop()
             stack.callback(bouncer.stop)
             url = bouncer.url()
         os.environ["DB_APPLICATION_NAME"] = _APP

@@ -1,4 +1,4 @@
-"""The local server under load: `wrk` against GET /students/{id}, every worker on the same database."""
+"""The local server under load: `wrk` against GET /widgets/{id}, every worker on the same database."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import shutil
 import subprocess
 import sys
 
-from bench.common import ROOT
+from bench.common import ROOT, SRC
 from local.embedded_pg import free_port
-from local.process import stop_process, wait_until_answering
+from tests.support.process import stop_process, wait_until_answering
 
 _UNITS_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
@@ -37,7 +37,13 @@ def measure(database_url: str, workers: int, seconds: int) -> dict[str, object]:
     port = free_port()
     # auth=none: this measures serving; the function's own check is in the warm figures, and checking a
     # local token (RS256) is the local server's cost only (API Gateway does it deployed).
-    env = {**os.environ, "DATABASE_URL": database_url, "LOCAL_ACCESS_LOG": "0", "STACK_AUTH": "none"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "LOCAL_ACCESS_LOG": "0",
+        "STACK_AUTH": "none",
+        "LOCAL_SRC_DIR": str(SRC),
+    }
     command = [sys.executable, "run_local.py", "serve", "--port", str(port), "--workers", str(workers)]
     # Without the reload watcher when the server has one: the bench measures serving, not watching files.
     if (
@@ -46,7 +52,7 @@ def measure(database_url: str, workers: int, seconds: int) -> dict[str, object]:
     ):
         command.append("--no-reload")
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/students/1"
+    url = f"http://127.0.0.1:{port}/widgets/1"
     try:
         # One request per worker would not guarantee each is warm; a short burst does.
         wait_until_answering(server, url, accept=lambda response: response.status_code == 200)

@@ -13,36 +13,36 @@ from local.events import LambdaContext, rest_v1_event
 from local.tokens import claims_for
 
 _JSON = [("content-type", "application/json")]
-_NEW_STUDENT = {"firstName": "Bench", "lastName": "Mark", "status": "enrolled"}
+_NEW_WIDGET = {"name": "Bench", "maker": "Mark", "status": "listed"}
 
 
 # What a Cognito authorizer hands the function: a signed-in user of group staff (may read and write).
 _CALLER = Identity(claims=claims_for("bench", ("staff",)))
 
 
-def get_event(student_id: int) -> dict[str, Any]:
-    """REST v1 event for GET /students/{id}, as API Gateway sends it."""
+def get_event(widget_id: int) -> dict[str, Any]:
+    """REST v1 event for GET /widgets/{id}, as API Gateway sends it."""
     event = rest_v1_event(
         "GET",
-        f"/students/{student_id}",
+        f"/widgets/{widget_id}",
         "",
         [],
         b"",
-        resource="/students/{studentId}",
-        path_parameters={"studentId": str(student_id)},
+        resource="/widgets/{widgetId}",
+        path_parameters={"widgetId": str(widget_id)},
     )
     return attach_rest(event, _CALLER)
 
 
 def post_event() -> dict[str, Any]:
-    """REST v1 event for POST /students with a JSON body."""
-    event = rest_v1_event("POST", "/students", "", _JSON, json.dumps(_NEW_STUDENT).encode(), resource="/students")
+    """REST v1 event for POST /widgets with a JSON body."""
+    event = rest_v1_event("POST", "/widgets", "", _JSON, json.dumps(_NEW_WIDGET).encode(), resource="/widgets")
     return attach_rest(event, _CALLER)
 
 
 def list_event(limit: int = 50) -> dict[str, Any]:
-    """REST v1 event for GET /students?limit=N (the first page)."""
-    return attach_rest(rest_v1_event("GET", "/students", f"limit={limit}", [], b"", resource="/students"), _CALLER)
+    """REST v1 event for GET /widgets?limit=N (the first page)."""
+    return attach_rest(rest_v1_event("GET", "/widgets", f"limit={limit}", [], b"", resource="/widgets"), _CALLER)
 
 
 def _expect(status: int, result: dict[str, Any]) -> None:
@@ -53,7 +53,7 @@ def _expect(status: int, result: dict[str, Any]) -> None:
 def measure(database_url: str, iterations: int) -> dict[str, float]:
     """warm_read_ratio, warm_write_ratio and lesson_ratio, each against its baseline in the same run."""
     module = lambda_module(database_url)
-    import students as sql
+    import fixture_widgets as sql  # the route module's own SQL: the baseline sends the same statements
 
     context = LambdaContext()
     read, write = get_event(1), post_event()
@@ -64,24 +64,17 @@ def measure(database_url: str, iterations: int) -> dict[str, float]:
     raw.autocommit = True
     raw_tx = psycopg2.connect(database_url)
     lesson = psycopg2.connect(database_url)
-    insert_args = {
-        "student_uuid": None,
-        "first_name": "Bench",
-        "last_name": "Mark",
-        "status": "enrolled",
-        "program_id": None,
-        "active": None,
-    }
+    insert_args = dict.fromkeys(sql.UPDATABLE_COLUMNS) | {"name": "Bench", "maker": "Mark", "status": "listed"}
 
     def raw_select() -> None:
         with raw.cursor() as cur:
-            cur.execute(sql.GET_STUDENT, {"student_id": 1})
+            cur.execute(sql.GET_WIDGET, {"widget_id": 1})
             cur.fetchone()
 
     def raw_insert() -> None:
         # psycopg2 opens the transaction itself: BEGIN, INSERT ... RETURNING, COMMIT.
         with raw_tx.cursor() as cur:
-            cur.execute(sql.INSERT_STUDENT, insert_args)
+            cur.execute(sql.INSERT_WIDGET, insert_args)
             cur.fetchone()
         raw_tx.commit()
 
@@ -90,7 +83,7 @@ def measure(database_url: str, iterations: int) -> dict[str, float]:
         # Tuple rows, so the baseline is only the protocol's cost and no Python of ours.
         try:
             with lesson.cursor() as cur:
-                cur.execute(sql.GET_STUDENT, {"student_id": 1})
+                cur.execute(sql.GET_WIDGET, {"widget_id": 1})
                 cur.fetchone()
             lesson.commit()
         finally:

@@ -6,21 +6,29 @@ debounced) watches src/; this process holds the listening socket and each genera
 child (`python -m local.server --fd N`) that inherits it, so requests made during a restart wait in the
 socket's backlog instead of being refused. Before a restart a fresh interpreter imports the handler
 and loads the schema: when that fails the error is printed and the previous workers go on serving.
+The check and the new workers read the same copy of src/, taken at the change, so an edit saved while
+the workers start cannot reach them unchecked: it is the next change. The first workers start only
+once the watcher is armed, so an edit made as soon as the server answers is never missed.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
 from local.server import ROOT, SRC, unincluded_lines
 
 WATCHED_SUFFIXES = (".py", ".graphql", ".json", ".sql")
+# How often the watch loop wakes without changes (to see whether the workers died); the first wake-up
+# is also when the workers start, so it bounds how long the watcher's arming delays the first answer.
+_IDLE_WAKEUP_MS = 250
 _CHECK = """
 import sys
 from pathlib import Path
@@ -68,8 +76,9 @@ class Reloader:
         self.child: subprocess.Popen | None = None
         self.sock: socket.socket | None = None
         self.stop = threading.Event()
+        self.serving: Path | None = None  # the copy of src/ the current workers run
 
-    def _start(self) -> None:
+    def _start(self, source: Path) -> None:
         if self.sock is None:
             # Bound but not listening: the first workers listen when ready, so until then a client is
             # refused (not left hanging), as with plain uvicorn; after that it stays listening.
@@ -81,8 +90,11 @@ class Reloader:
         self.child = subprocess.Popen(
             [sys.executable, "-m", "local.server", "--fd", str(fd), "--workers", str(self.workers)],
             cwd=ROOT,
-            env={**os.environ, "LOCAL_SRC_DIR": str(self.src)},
+            env={**os.environ, "LOCAL_SRC_DIR": str(source)},
             pass_fds=(fd,),
+            # A group of its own: the generation's workers can be ended with it (and Ctrl-C reaches this
+            # process only, which stops them in order).
+            process_group=0,
         )
 
     def _stop_child(self) -> None:
@@ -95,18 +107,30 @@ class Reloader:
             except subprocess.TimeoutExpired:
                 self.child.kill()
                 self.child.wait()
+        # Killing the supervisor would leave its workers serving the old code on the shared socket: end
+        # whatever is left of the generation.
+        try:
+            os.killpg(self.child.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         self.child = None
 
     def _restart(self, reason: str, migrations_changed: bool = False) -> None:
         if migrations_changed and not self._migrate():
             return
-        error = check_source(self.src)
+        copy = _copy_of(self.src)
+        error = check_source(copy)
         if error:
+            _remove_copy(copy)
             still = "still serving the previous version" if self.child else "waiting for a fix"
-            _log(f"reload: src/ has an error, {still}:\n" + _indent(error))
+            # The developer's own paths, not the copy's.
+            _log(f"reload: src/ has an error, {still}:\n" + _indent(error.replace(str(copy), str(self.src))))
             return
         self._stop_child()
-        self._start()
+        self._start(copy)
+        if self.serving is not None:
+            _remove_copy(self.serving)
+        self.serving = copy
         _log(f"reload: {reason}")
 
     def _migrate(self) -> bool:
@@ -129,16 +153,22 @@ class Reloader:
         import watchfiles
 
         signal.signal(signal.SIGTERM, lambda *_: self.stop.set())
+        armed = False
         try:
-            self._restart(f"workers started; watching {self.src} for changes")
             for changes in watchfiles.watch(
                 self.src,
                 watch_filter=_watched,
                 stop_event=self.stop,
                 yield_on_timeout=True,
-                rust_timeout=1000,
+                rust_timeout=_IDLE_WAKEUP_MS,
                 raise_interrupt=False,
             ):
+                if not armed:
+                    # The generator watches src/ before it first yields: from here on every edit is seen, so
+                    # the workers start now, with the code as it is (edits before this moment included).
+                    armed = True
+                    self._restart(f"workers started; watching {self.src} for changes")
+                    continue
                 if self.child is not None and self.child.poll() is not None:
                     _log(f"reload: the workers exited (status {self.child.returncode}); waiting for a change in src/")
                     self.child = None
@@ -150,9 +180,22 @@ class Reloader:
                         _log(f"reload: warning: {line}")
         finally:
             self._stop_child()
+            if self.serving is not None:
+                _remove_copy(self.serving)
             if self.sock is not None:
                 self.sock.close()
         return 0
+
+
+def _copy_of(src: Path) -> Path:
+    """A copy of `src` in a new temporary folder, under the same name (the workers import from it)."""
+    copy = Path(tempfile.mkdtemp(prefix="serve-")) / src.name
+    shutil.copytree(src, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+def _remove_copy(copy: Path) -> None:
+    shutil.rmtree(copy.parent, ignore_errors=True)
 
 
 def _relative(path: Path, src: Path) -> str:

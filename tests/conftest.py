@@ -1,10 +1,12 @@
-"""Shared fixtures: a real PostgreSQL (embedded, started once per run) and a clean Lambda runtime per test."""
+"""Shared fixtures: a real PostgreSQL (embedded, started once per run), a clean Lambda runtime per test, and the
+fixture app (tests/support/app) the machinery's tests run against, in-process or written out as a src/ folder."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pytest
 
 from local.database import apply_migrations, apply_seed
 from local.embedded_pg import EmbeddedPostgres, free_port
+from tests.support import app
 
 # The suite runs with the template's own settings (cdk.json: auth=cognito for the servers it starts; the
 # in-process runtime sees no AUTH, as a function deployed without the stack), not with the shell's.
@@ -38,7 +41,7 @@ _RUNTIME_VARIABLES = (
 
 
 def start_database(**settings: str) -> EmbeddedPostgres:
-    """A new PostgreSQL in a temporary folder with the schema and seed applied."""
+    """A new PostgreSQL in a temporary folder: the project's migrations and seed, and the fixture app's."""
     base = Path(tempfile.mkdtemp(prefix="pgtest-"))
     base.chmod(0o755)
     server = EmbeddedPostgres(base / "data", free_port(), settings={"fsync": "off", **settings})
@@ -46,6 +49,7 @@ def start_database(**settings: str) -> EmbeddedPostgres:
     server.start()
     apply_migrations(server.url)
     apply_seed(server.url)
+    app.prepare_database(server.url)
     return server
 
 
@@ -102,6 +106,20 @@ def lambda_env(pg: EmbeddedPostgres, monkeypatch: pytest.MonkeyPatch) -> Iterato
 
 
 @pytest.fixture
+def empty_db(pg: EmbeddedPostgres) -> Iterator[str]:
+    """URL of a new, empty database in the shared server (cheaper than a new server); dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    conn = psycopg2.connect(pg.url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    yield pg.url.rsplit("/", 1)[0] + f"/{name}"
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    conn.close()
+
+
+@pytest.fixture
 def admin(pg: EmbeddedPostgres) -> Iterator[psycopg2.extensions.connection]:
     """A separate autocommit connection to look at the database from outside the Lambda."""
     conn = psycopg2.connect(pg.url)
@@ -118,3 +136,9 @@ def fake_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def app_src(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture app written out as a project's src/ folder, for servers started with LOCAL_SRC_DIR."""
+    return app.write_src(tmp_path_factory.mktemp("app") / "src")

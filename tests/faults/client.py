@@ -12,7 +12,7 @@ from typing import Any
 import requests
 
 from tests.faults.report import Outcome, record
-from tests.identities import bearer
+from tests.support.identities import bearer
 
 
 @functools.cache

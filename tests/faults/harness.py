@@ -12,7 +12,7 @@ from types import TracebackType
 import psycopg2
 
 from local.embedded_pg import free_port
-from local.process import stop_process, wait_until_answering
+from tests.support.process import stop_process, wait_until_answering
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,6 +68,25 @@ class LocalServer:
     def alive(self) -> bool:
         """Whether the server process is still running (no crash)."""
         return self._process is not None and self._process.poll() is None
+
+    @property
+    def pid(self) -> int:
+        """The server's process: with one worker, the worker itself; with more, uvicorn's supervisor."""
+        assert self._process is not None, "not started"
+        return self._process.pid
+
+    def worker_pids(self) -> set[int]:
+        """The worker processes the supervisor runs now, one per execution environment (read from /proc)."""
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+        workers = set()
+        for child in children:
+            try:
+                command = Path(f"/proc/{child}/cmdline").read_bytes()
+            except FileNotFoundError:
+                continue  # gone since the list was read
+            if b"spawn_main" in command:  # not multiprocessing's resource tracker, the other child
+                workers.add(int(child))
+        return workers
 
     def __enter__(self) -> LocalServer:
         return self.start()

@@ -15,7 +15,8 @@ import pytest
 
 from tests.faults.harness import LocalServer, app_connections, wait_for
 from tests.faults.report import Outcome, record
-from tests.identities import bearer
+from tests.support.app import SEEDED_IDS
+from tests.support.identities import bearer
 
 pytestmark = pytest.mark.slow
 CLIENTS = 16
@@ -26,8 +27,9 @@ WORKERS = 4
 CYCLE = ("get", "get", "list", "get", "create", "get_own", "update", "get", "list", "delete")
 
 
-def test_16_clients_mixed_requests_no_errors_and_connections_bounded_by_workers(pg, logs):
+def test_16_clients_mixed_requests_no_errors_and_connections_bounded_by_workers(pg, app_src, logs):
     env = {"DATABASE_URL": pg.url, "LOCAL_ACCESS_LOG": "0", "DB_APPLICATION_NAME": "load-test"}
+    env["LOCAL_SRC_DIR"] = str(app_src)  # the fixture app
     errors: list[str] = []
     latencies: list[float] = []
     peak = 0
@@ -49,12 +51,12 @@ def test_16_clients_mixed_requests_no_errors_and_connections_bounded_by_workers(
         for n in range(REQUESTS // CLIENTS):
             op = CYCLE[n % len(CYCLE)]
             method, path, body, expected = {
-                "get": ("GET", f"/students/{1 + (n + index) % 5}", None, 200),
-                "list": ("GET", "/students?limit=10", None, 200),
-                "create": ("POST", "/students", {"firstName": f"Load{index}", "lastName": f"Run{n}"}, 201),
-                "get_own": ("GET", f"/students/{own}", None, 200),
-                "update": ("PUT", f"/students/{own}", {"status": "graduated"}, 200),
-                "delete": ("DELETE", f"/students/{own}", None, 200),
+                "get": ("GET", f"/widgets/{SEEDED_IDS[(n + index) % len(SEEDED_IDS)]}", None, 200),
+                "list": ("GET", "/widgets?limit=10", None, 200),
+                "create": ("POST", "/widgets", {"name": f"Load{index}", "maker": f"Run{n}"}, 201),
+                "get_own": ("GET", f"/widgets/{own}", None, 200),
+                "update": ("PUT", f"/widgets/{own}", {"status": "sold"}, 200),
+                "delete": ("DELETE", f"/widgets/{own}", None, 200),
             }[op]
             started = time.perf_counter()
             try:
@@ -72,7 +74,7 @@ def test_16_clients_mixed_requests_no_errors_and_connections_bounded_by_workers(
             if response.status != expected:
                 errors.append(f"{method} {path}: {response.status} {payload}")
             elif op == "create":
-                own = payload["studentId"]
+                own = payload["widgetId"]
             if n % 50 == 49:
                 # A fresh connection now and then: a busy worker cannot accept it, so the load spreads.
                 conn.close()

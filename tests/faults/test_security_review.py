@@ -10,13 +10,13 @@ import pytest
 from moto import mock_aws
 
 import db_utils
-import lambda_function
 from lambdakit.settings import ConfigError, parse_database_settings
 from local.events import direct_event
 from tests.conftest import _RUNTIME_VARIABLES, reset_runtime
 from tests.faults.client import Tally
 from tests.faults.conftest import APP_PASSWORD, app_url
 from tests.faults.harness import LocalServer
+from tests.support.app import handler
 
 WRONG_PASSWORD = "Wrong-Okapi-55d1"
 # What must never leave the function: credentials, and what betrays internals (stack traces, SQL).
@@ -97,6 +97,6 @@ def test_a_deployed_function_refuses_a_database_without_tls(fault_db, runtime):
     with mock_aws():
         arn = boto3.client("secretsmanager").create_secret(Name="tls/db", SecretString=json.dumps(secret))["ARN"]
         runtime.setenv("DB_SECRET_ARN", arn)
-        answer = lambda_function.handler(direct_event("get_student", studentId=1), None)
+        answer = handler(direct_event("get_widget", widgetId=1))
     assert answer == {"error": {"status": 503, "message": "database unavailable, try again shortly"}}
     assert seen and all(kwargs["sslmode"] == "require" for kwargs in seen)

@@ -1,6 +1,7 @@
 """Faults injected into a real PostgreSQL while the local server (one process per Lambda environment) serves.
 
-Scenarios 1-5, 7 and 8 of issue 4; each adds a row to the fault table printed by `make faults`.
+Scenarios 1-5, 7 and 8 of the fault table `make faults` prints (6 and 9 are in test_runtime_faults.py); each
+test adds its row.
 """
 
 from __future__ import annotations

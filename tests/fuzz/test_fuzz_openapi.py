@@ -1,4 +1,4 @@
-"""Fuzz the REST API from its generated OpenAPI document: schemathesis against the local server.
+"""Fuzz a REST API from its generated OpenAPI document: schemathesis against the local server serving the fixture app.
 
 Valid and invalid inputs generated from the document; every answer must be documented, match its
 schema, and never be a 5xx. Bounded (max examples per operation) to keep the run well under a minute.
@@ -18,27 +18,28 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-import lambda_function
 from lambdakit.openapi import Access, client_document
 from tests.conftest import remove_database, start_database
 from tests.faults.harness import LocalServer
-from tests.identities import signed_in_session
+from tests.support import app
+from tests.support.identities import signed_in_session
 
 pytestmark = pytest.mark.slow
 MAX_EXAMPLES = 20
 
 # The document the local server serves under the template's auth (cognito), fuzzed as a user in every group.
-schema = schemathesis.openapi.from_dict(client_document(lambda_function.router.routes, access=Access("cognito")))
+schema = schemathesis.openapi.from_dict(client_document(app.router().routes, access=Access("cognito")))
 # deterministic and no example database: the same cases every run, and no .hypothesis folder left behind
 schema.config.generation.update(max_examples=MAX_EXAMPLES, deterministic=True, database="none")
 
 
 @pytest.fixture(scope="module")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    db = start_database()  # its own: the fuzzer fills the students table with odd rows
+def base_url(app_src, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    db = start_database()  # its own: the fuzzer fills the fixture's table with odd rows
     log = tmp_path_factory.mktemp("fuzz") / "server.log"
+    env = {"DATABASE_URL": db.url, "LOCAL_ACCESS_LOG": "0", "LOCAL_SRC_DIR": str(app_src)}
     try:
-        with LocalServer({"DATABASE_URL": db.url, "LOCAL_ACCESS_LOG": "0"}, workers=2, log=log) as server:
+        with LocalServer(env, workers=2, log=log) as server:
             yield server.base
     finally:
         remove_database(db)

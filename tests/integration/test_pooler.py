@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -25,10 +24,11 @@ from lambdakit import session
 from lambdakit.router import Router
 from local.embedded_pg import EmbeddedPostgres, free_port
 from local.events import direct_event
-from local.pgbouncer import PgBouncer, pgbouncer_binary
-from local.process import stop_process, wait_until_answering
 from tests.conftest import _RUNTIME_VARIABLES, remove_database, reset_runtime, start_database
-from tests.identities import signed_in_session
+from tests.support import app
+from tests.support.identities import signed_in_session
+from tests.support.pgbouncer import PgBouncer, pgbouncer_binary
+from tests.support.process import stop_process, wait_until_answering
 
 ROOT = Path(__file__).resolve().parents[2]
 NO_PGBOUNCER = (
@@ -91,7 +91,7 @@ def bouncer(database: EmbeddedPostgres) -> Iterator[PgBouncer | None]:
     if pgbouncer_binary() is None:
         yield None
         return
-    pooler = PgBouncer(database, Path(tempfile.mkdtemp(prefix="pgbouncer-"))).start()
+    pooler = PgBouncer(database).start()
     yield pooler
     pooler.stop()
 
@@ -136,7 +136,7 @@ def test_a_failed_write_leaves_no_trace_and_the_next_call_is_clean(via, admin):
 def test_no_startup_options_are_sent_because_the_pooler_refuses_them(via, database, bouncer):
     target = database.url if via == "direct" else bouncer.url()
     if via == "pgbouncer":
-        # What the template used to send: PgBouncer (like RDS Proxy) refuses the whole connection.
+        # A libpq `options` startup parameter: PgBouncer (like RDS Proxy) refuses the whole connection.
         with pytest.raises(psycopg2.OperationalError, match="unsupported startup parameter: options"):
             psycopg2.connect(target, options="-c statement_timeout=1000").close()
     assert call("count_notes", text="x") == {"data": 0}
@@ -190,7 +190,7 @@ def test_a_database_restart_between_calls_costs_no_failed_call(via, database):
 
 
 @pytest.mark.pgbouncer
-def test_16_clients_through_4_workers_and_a_pool_of_2_server_connections_get_no_error(database):
+def test_16_clients_through_4_workers_and_a_pool_of_2_server_connections_get_no_error(database, app_src):
     if pgbouncer_binary() is None:
         pytest.skip(NO_PGBOUNCER)
     # A database of its own, so that the sessions counted are this pool's and no other test's.
@@ -199,10 +199,11 @@ def test_16_clients_through_4_workers_and_a_pool_of_2_server_connections_get_no_
     with admin.cursor() as cur:
         cur.execute("CREATE DATABASE pool_of_two")
     admin.close()
-    pooler = PgBouncer(database, Path(tempfile.mkdtemp(prefix="pgbouncer-")), pool_size=2).start()
+    app.prepare_database(database.url.rsplit("/", 1)[0] + "/pool_of_two")
+    pooler = PgBouncer(database, pool_size=2).start()
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in _RUNTIME_VARIABLES}
-    env.update({"DATABASE_URL": pooler.url("pool_of_two"), "LOCAL_ACCESS_LOG": "0"})
+    env.update({"DATABASE_URL": pooler.url("pool_of_two"), "LOCAL_ACCESS_LOG": "0", "LOCAL_SRC_DIR": str(app_src)})
     process = subprocess.Popen(
         [sys.executable, "run_local.py", "serve", "--port", str(port), "--workers", "4", "--no-reload"],
         cwd=ROOT,
@@ -225,25 +226,25 @@ def test_16_clients_through_4_workers_and_a_pool_of_2_server_connections_get_no_
 
     def client(n: int) -> list[int]:
         statuses = []
-        with signed_in_session() as http:  # the sample's writes need a signed-in user
+        with signed_in_session() as http:  # the fixture app's writes need a signed-in user
             for i in range(10):
-                body = {"firstName": f"Pool{n}", "lastName": f"Client{i}"}
-                created = http.post(f"{base}/students", json=body, timeout=30)
+                body = {"name": f"Pool{n}", "maker": f"Client{i}"}
+                created = http.post(f"{base}/widgets", json=body, timeout=30)
                 statuses.append(created.status_code)
                 if created.status_code != 201:
                     continue
-                url = f"{base}/students/{created.json()['studentId']}"
+                url = f"{base}/widgets/{created.json()['widgetId']}"
                 statuses += [
                     http.get(url, timeout=30).status_code,
-                    http.get(f"{base}/students", params={"limit": 5}, timeout=30).status_code,
-                    http.put(url, json={"status": "graduated"}, timeout=30).status_code,
+                    http.get(f"{base}/widgets", params={"limit": 5}, timeout=30).status_code,
+                    http.put(url, json={"status": "sold"}, timeout=30).status_code,
                     http.delete(url, timeout=30).status_code,
                 ]
         return statuses
 
     sampler = threading.Thread(target=sample)
     try:
-        wait_until_answering(process, f"{base}/students?limit=1")
+        wait_until_answering(process, f"{base}/widgets?limit=1")
         sampler.start()
         with ThreadPoolExecutor(max_workers=16) as pool:
             statuses = [s for result in pool.map(client, range(16)) for s in result]

@@ -1,8 +1,12 @@
-"""@transaction against a real PostgreSQL: commit, rollback, decorator order, connection reuse and self-healing."""
+"""@transaction against a real PostgreSQL: commit, rollback, decorator order, connection reuse, self-healing,
+and what a failed statement becomes for the client (409 for a conflict with a concurrent transaction)."""
 
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections.abc import Callable
 
 import psycopg2
 import pytest
@@ -62,6 +66,38 @@ def two_writes_then_fail(conn, text: str) -> None:
     with conn.cursor() as cur:
         cur.execute("INSERT INTO notes (text) VALUES (%s)", (text + "-outer",))
     raise Boom("both writes must vanish")
+
+
+# Calls of the route below, and what it runs between its two statements (a test sets it).
+calls: list[int] = []
+between_statements: list[Callable[[int], None]] = []
+
+
+@router.direct("write_then_lose_the_connection")
+@transaction
+def write_then_lose_the_connection(conn) -> None:
+    """Insert a note, then the server ends the session (as a failover would) before the call can finish."""
+    calls.append(1)
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO notes (text) VALUES ('lost-connection')")
+        cur.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+
+
+@router.direct("update_note_twice")
+@transaction
+def update_note_twice(conn, note_id: int, isolation: str = "READ COMMITTED") -> None:
+    """Update two notes in one transaction; `between_statements` runs after the first statement."""
+    with conn.cursor() as cur:
+        cur.execute(f"SET TRANSACTION ISOLATION LEVEL {isolation}")
+        # PostgreSQL looks for a deadlock once, this long after a wait began: time enough for the cycle to close.
+        cur.execute("SET LOCAL deadlock_timeout = '2s'")
+        cur.execute("SELECT text FROM notes WHERE id = %s", (note_id,))
+        cur.execute("SELECT pg_backend_pid() AS pid")
+        pid = cur.fetchone()["pid"]
+        for hook in between_statements:
+            hook(pid)
+        cur.execute("UPDATE notes SET text = 'by the route' WHERE id = %s", (note_id,))
+        cur.execute("UPDATE notes SET text = 'by the route' WHERE id = %s", (note_id + 1,))
 
 
 @pytest.fixture(autouse=True)
@@ -181,3 +217,81 @@ def test_a_statement_timeout_is_a_504_and_the_environment_serves_the_next_reques
         "error": {"status": 504, "message": "database statement timed out"}
     }
     assert "data" in local_router.handle(direct_event("pid"), None)
+
+
+def test_a_call_whose_statements_ran_is_not_retried_when_the_connection_dies(admin):
+    """A retry after a statement ran could apply a write twice: only a call that sent nothing is retried."""
+    assert "data" in call("backend_pid")  # a cached connection: the case where the runtime may retry
+    calls.clear()
+    answer = call("write_then_lose_the_connection")
+    assert answer == {"error": {"status": 503, "message": "database unavailable, try again shortly"}}
+    assert len(calls) == 1, "the function ran again on a new connection after its statements had run"
+    assert notes(admin, "lost-connection") == 0
+    assert "data" in call("backend_pid"), "the next invocation connects afresh"
+
+
+def _two_notes(admin) -> int:
+    with admin.cursor() as cur:
+        cur.execute("INSERT INTO notes (text) VALUES ('a'), ('b') RETURNING id")
+        return cur.fetchall()[0][0]
+
+
+def test_a_serialization_failure_is_a_409_asking_the_client_to_retry(admin):
+    note = _two_notes(admin)
+
+    def update_concurrently(_pid: int) -> None:
+        with admin.cursor() as cur:  # autocommit: committed before the route's own update
+            cur.execute("UPDATE notes SET text = 'by another transaction' WHERE id = %s", (note,))
+
+    between_statements[:] = [update_concurrently]
+    try:
+        answer = call("update_note_twice", noteId=note, isolation="REPEATABLE READ")
+    finally:
+        between_statements.clear()
+    assert answer == {"error": {"status": 409, "message": "conflict with a concurrent update; retry the request"}}
+    with admin.cursor() as cur:
+        cur.execute("SELECT text FROM notes WHERE id IN (%s, %s) ORDER BY id", (note, note + 1))
+        assert [r[0] for r in cur.fetchall()] == ["by another transaction", "b"]
+
+
+def test_a_deadlock_is_a_409_asking_the_client_to_retry_and_the_other_transaction_proceeds(pg, admin):
+    note = _two_notes(admin)
+    other = psycopg2.connect(pg.url)
+    done = threading.Event()
+
+    def lock_the_second_then_wait_for_the_first(route_pid: int) -> None:
+        with other.cursor() as cur:
+            cur.execute("SET deadlock_timeout = '60s'")  # the route, waiting first, is the one to detect it
+            cur.execute("UPDATE notes SET text = 'by the other' WHERE id = %s", (note + 1,))
+
+        def then_take_the_first() -> None:
+            # Once the route waits for the second row, wanting the first (the route's) closes the cycle.
+            while not _waiting_for_a_lock(admin, route_pid):
+                time.sleep(0.01)
+            with other.cursor() as cur:
+                cur.execute("UPDATE notes SET text = 'by the other' WHERE id = %s", (note,))
+            other.commit()
+            done.set()
+
+        threading.Thread(target=then_take_the_first, daemon=True).start()
+
+    between_statements[:] = [lock_the_second_then_wait_for_the_first]
+    try:
+        answer = call("update_note_twice", noteId=note)
+    finally:
+        between_statements.clear()
+    try:
+        assert answer == {"error": {"status": 409, "message": "conflict with a concurrent update; retry the request"}}
+        assert done.wait(30), "the other transaction should go on once the route's is rolled back"
+    finally:
+        other.close()
+    with admin.cursor() as cur:
+        cur.execute("SELECT text FROM notes WHERE id IN (%s, %s) ORDER BY id", (note, note + 1))
+        assert [r[0] for r in cur.fetchall()] == ["by the other", "by the other"]
+
+
+def _waiting_for_a_lock(admin, pid: int) -> bool:
+    with admin.cursor() as cur:
+        cur.execute("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s", (pid,))
+        row = cur.fetchone()
+    return bool(row and row[0])

@@ -1,34 +1,18 @@
-"""Fixtures for the local loop's tests: an empty database of its own, and a served API."""
+"""Fixtures for the local loop's tests: served APIs (the fixture app, with routes of these tests beside it)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg2
 import pytest
 
 from local.embedded_pg import free_port
-from local.process import stop_process, wait_until_answering
-
-
-@pytest.fixture
-def empty_db(pg) -> Iterator[str]:
-    """URL of a new, empty database (cheaper than a new server); dropped afterwards."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(pg.url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    yield pg.url.rsplit("/", 1)[0] + f"/{name}"
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
-
+from tests.support import app
+from tests.support.process import stop_process, wait_until_answering
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,7 +30,7 @@ def start_server(*args: str, env: dict[str, str], log: Path) -> tuple[subprocess
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_answering(process, f"{base}/students/1")
+        wait_until_answering(process, f"{base}/openapi.json")
     except RuntimeError as exc:
         stop_server(process)
         pytest.fail(f"server did not start ({exc}):\n{log.read_text()}")
@@ -60,22 +44,11 @@ def stop_server(process: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="session")
 def answers_src(tmp_path_factory) -> Path:
-    """A copy of src/ that also serves tests/local/answers_routes.py (responses and the caller)."""
-    import shutil
-
+    """The fixture app with tests/local/answers_routes.py beside it (responses and the caller), as a src/ folder."""
     from tests.local import answers_routes
 
-    copy = tmp_path_factory.mktemp("answers") / "src"
-    shutil.copytree(ROOT / "src", copy, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(answers_routes.__file__, copy / "answers_routes.py")
-    handler = copy / "lambda_function.py"
-    handler.write_text(
-        handler.read_text().replace("import students\n", "import answers_routes\nimport students\n")
-        + "router.include(answers_routes.router)\n"
-    )
-    schema = copy / "schema.graphql"
-    schema.write_text(schema.read_text() + answers_routes.SCHEMA_EXTRA)
-    return copy
+    folder = tmp_path_factory.mktemp("answers") / "src"
+    return app.write_src(folder, Path(answers_routes.__file__), schema_extra=answers_routes.SCHEMA_EXTRA)
 
 
 def serve_copy(pg, src: Path, log: Path, **env: str) -> tuple[subprocess.Popen, str]:

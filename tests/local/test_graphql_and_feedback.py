@@ -1,4 +1,7 @@
-"""The local server beyond REST: GraphQL as AppSync answers it, /openapi.json and /docs, banner and access log."""
+"""The local server beyond REST: GraphQL as AppSync answers it, /openapi.json and /docs, banner and access log.
+
+The server serves the fixture app (tests/support/app); the README's commands run in this checkout.
+"""
 
 from __future__ import annotations
 
@@ -16,26 +19,25 @@ from gql.transport.exceptions import TransportQueryError
 from gql.transport.requests import RequestsHTTPTransport
 from openapi_spec_validator import validate
 
-import lambda_function
 from lambdakit.routemodel import graphql_route
 from local.graphql import LAMBDA_ERROR_TYPE, GraphqlEndpoint
 from local.invoke import invoke
-from local.server import SRC, access_line, use_colour
-from tests.identities import bearer, signed_in_session
+from local.server import access_line, use_colour
 from tests.local.conftest import ROOT, start_server, stop_server
+from tests.support import app
+from tests.support.identities import bearer, signed_in_session
 
 pytestmark = pytest.mark.slow
 http = signed_in_session()  # a user in every group: authorization has its own tests
 
-STUDENT_FIELDS = "studentId firstName lastName status active createdAt"
+WIDGET_FIELDS = "widgetId name maker status active createdAt"
 
 
 @pytest.fixture(scope="module")
-def served(pg, tmp_path_factory) -> Iterator[tuple[str, Path, int]]:
+def served(pg, app_src, tmp_path_factory) -> Iterator[tuple[str, Path, int]]:
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    process, base = start_server(
-        "--workers", "1", "--no-reload", env={"DATABASE_URL": pg.url, "LOCAL_ACCESS_LOG": "1"}, log=log
-    )
+    env = {"DATABASE_URL": pg.url, "LOCAL_ACCESS_LOG": "1", "LOCAL_SRC_DIR": str(app_src)}
+    process, base = start_server("--workers", "1", "--no-reload", env=env, log=log)
     yield base, log, process.pid
     stop_server(process)
 
@@ -58,63 +60,58 @@ def client(served) -> Iterator[Client]:
         yield session
 
 
-def test_gql_client_lists_and_gets_students(client):
+def test_gql_client_lists_and_gets_rows(client):
     page = client.execute(
         GraphQLRequest(
-            f"query Page($limit: Int) {{ listStudents(limit: $limit) {{ items {{ {STUDENT_FIELDS} }} nextCursor }} }}",
+            f"query Page($limit: Int) {{ listWidgets(limit: $limit) {{ items {{ {WIDGET_FIELDS} }} nextCursor }} }}",
             variable_values={"limit": 2},
         )
-    )["listStudents"]
-    assert len(page["items"]) <= 2
-    first = page["items"][0]["studentId"]
-    student = client.execute(GraphQLRequest(f"{{ getStudent(studentId: {first}) {{ studentId lastName createdAt }} }}"))
-    assert student["getStudent"]["lastName"] == page["items"][0]["lastName"]
-    assert student["getStudent"]["createdAt"][:4].isdigit() and "T" in student["getStudent"]["createdAt"]
+    )["listWidgets"]
+    assert len(page["items"]) == 2 and page["nextCursor"]
+    first = page["items"][0]["widgetId"]
+    widget = client.execute(GraphQLRequest(f"{{ getWidget(widgetId: {first}) {{ widgetId maker createdAt }} }}"))
+    assert widget["getWidget"]["maker"] == page["items"][0]["maker"]
+    assert widget["getWidget"]["createdAt"][:4].isdigit() and "T" in widget["getWidget"]["createdAt"]
 
 
-def test_gql_client_creates_then_updates_a_student_with_save_student(client, served):
-    save = (
-        "mutation Save($id: Int, $body: StudentInput!) "
-        "{ saveStudent(studentId: $id, body: $body) { studentId lastName } }"
-    )
-    created = client.execute(
-        GraphQLRequest(save, variable_values={"body": {"firstName": "Katherine", "lastName": "J"}})
-    )
-    sid = created["saveStudent"]["studentId"]
+def test_gql_client_creates_then_updates_a_row_with_one_save_mutation(client, served):
+    save = "mutation Save($id: Int, $body: WidgetInput!) { saveWidget(widgetId: $id, body: $body) { widgetId maker } }"
+    created = client.execute(GraphQLRequest(save, variable_values={"body": {"name": "Katherine", "maker": "J"}}))
+    wid = created["saveWidget"]["widgetId"]
     try:
-        updated = client.execute(GraphQLRequest(save, variable_values={"id": sid, "body": {"lastName": "Johnson"}}))
-        assert updated["saveStudent"] == {"studentId": sid, "lastName": "Johnson"}
+        updated = client.execute(GraphQLRequest(save, variable_values={"id": wid, "body": {"maker": "Johnson"}}))
+        assert updated["saveWidget"] == {"widgetId": wid, "maker": "Johnson"}
         # Committed: the REST route sees it too.
-        assert http.get(f"{served[0]}/students/{sid}", timeout=5).json()["lastName"] == "Johnson"
+        assert http.get(f"{served[0]}/widgets/{wid}", timeout=5).json()["maker"] == "Johnson"
     finally:
-        client.execute(GraphQLRequest(f"mutation {{ deleteStudent(studentId: {sid}) {{ studentId }} }}"))
+        client.execute(GraphQLRequest(f"mutation {{ deleteWidget(widgetId: {wid}) {{ widgetId }} }}"))
 
 
 def test_a_failing_resolver_answers_as_appsync_does(client):
     with pytest.raises(TransportQueryError) as failure:
-        client.execute(GraphQLRequest("query {\n  getStudent(studentId: 99999) { studentId }\n}"))
+        client.execute(GraphQLRequest("query {\n  getWidget(widgetId: 99999) { widgetId }\n}"))
     (error,) = failure.value.errors
     assert error["errorType"] == LAMBDA_ERROR_TYPE
-    assert error["message"] == "student 99999 not found"
-    assert error["path"] == ["getStudent"]
+    assert error["message"] == "widget 99999 not found"
+    assert error["path"] == ["getWidget"]
     assert error["locations"] == [{"line": 2, "column": 3, "sourceName": None}]
-    assert failure.value.data is None, "getStudent is non-null, so the null reaches the root"
+    assert failure.value.data is None, "getWidget is non-null, so the null reaches the root"
 
 
 def test_invalid_input_names_the_field_and_writes_nothing(client, admin):
     with admin.cursor() as cur:
-        cur.execute("SELECT count(*) FROM students")
+        cur.execute("SELECT count(*) FROM fixture_widgets")
         before = cur.fetchone()[0]
     with pytest.raises(TransportQueryError) as failure:
-        client.execute(GraphQLRequest('mutation { saveStudent(body: {firstName: "", lastName: "X"}) { studentId } }'))
-    assert failure.value.errors[0]["message"].startswith("firstName:")
+        client.execute(GraphQLRequest('mutation { saveWidget(body: {name: "", maker: "X"}) { widgetId } }'))
+    assert failure.value.errors[0]["message"].startswith("name:")
     with admin.cursor() as cur:
-        cur.execute("SELECT count(*) FROM students")
+        cur.execute("SELECT count(*) FROM fixture_widgets")
         assert cur.fetchone()[0] == before
 
 
 def test_a_query_the_schema_rejects_never_reaches_the_function(served):
-    answer = http.post(f"{served[0]}/graphql", json={"query": "{ getStudent(studentId: 1) { nope } }"}, timeout=5)
+    answer = http.post(f"{served[0]}/graphql", json={"query": "{ getWidget(widgetId: 1) { nope } }"}, timeout=5)
     assert answer.status_code == 200
     body = answer.json()
     assert body["data"] is None and body["errors"][0]["errorType"] == "ValidationError"
@@ -128,32 +125,34 @@ def test_each_resolver_gets_the_event_appsync_sends():
 
     def handler(event, _context):
         events.append(event)
-        return {"items": [{"studentId": 7, "firstName": "A"}], "nextCursor": None}
+        return {"items": [{"widgetId": 7, "name": "A"}], "nextCursor": None}
 
     endpoint = GraphqlEndpoint(
-        SRC / "schema.graphql", lambda event: invoke(handler, event, 30), [graphql_route("Query", "listStudents", "f")]
+        app.APP_DIR / "schema.graphql",
+        lambda event: invoke(handler, event, 30),
+        [graphql_route("Query", "listWidgets", "f")],
     )
     query = json.dumps(
         {
-            "query": "query L($n: Int) { listStudents(limit: $n) { items { ...F } nextCursor } }"
-            " fragment F on Student { studentId firstName }",
+            "query": "query L($n: Int) { listWidgets(limit: $n) { items { ...F } nextCursor } }"
+            " fragment F on Widget { widgetId name }",
             "variables": {"n": 3},
         }
     ).encode()
     status, answer, fields = endpoint.answer(query, {"X-Api-Key": "k"})
     assert status == 200 and answer == {
-        "data": {"listStudents": {"items": [{"studentId": 7, "firstName": "A"}], "nextCursor": None}}
+        "data": {"listWidgets": {"items": [{"widgetId": 7, "name": "A"}], "nextCursor": None}}
     }
-    assert fields == ["Query.listStudents"]
+    assert fields == ["Query.listWidgets"]
     (event,) = events
     assert event["arguments"] == {"limit": 3}
     assert event["identity"] is None and event["source"] is None
     assert event["request"]["headers"] == {"x-api-key": "k"}
-    assert event["info"]["fieldName"] == "listStudents" and event["info"]["parentTypeName"] == "Query"
+    assert event["info"]["fieldName"] == "listWidgets" and event["info"]["parentTypeName"] == "Query"
     assert event["info"]["variables"] == {"n": 3}
-    assert event["info"]["selectionSetList"] == ["items", "items/studentId", "items/firstName", "nextCursor"]
+    assert event["info"]["selectionSetList"] == ["items", "items/widgetId", "items/name", "nextCursor"]
     assert "...F" in event["info"]["selectionSetGraphQL"]
-    assert "fragment F on Student" in event["info"]["selectionSetGraphQL"]
+    assert "fragment F on Widget" in event["info"]["selectionSetGraphQL"]
 
 
 def test_banner_shows_the_urls_and_the_database_without_its_password(served):
@@ -166,13 +165,11 @@ def test_banner_shows_the_urls_and_the_database_without_its_password(served):
 
 def test_each_request_logs_one_line_with_its_route_function_and_no_colour_off_a_terminal(served):
     base, log, _ = served
-    http.get(f"{base}/students/2", timeout=5)
-    http.post(f"{base}/graphql", json={"query": "{ getStudent(studentId: 2) { studentId } }"}, timeout=5)
+    http.get(f"{base}/widgets/2", timeout=5)
+    http.post(f"{base}/graphql", json={"query": "{ getWidget(widgetId: 2) { widgetId } }"}, timeout=5)
     http.get(f"{base}/nowhere", timeout=5)
-    assert logged(
-        log, lambda line: line.startswith("GET /students/2 200 ") and " get_student " in line and "ms" in line
-    )
-    assert logged(log, lambda line: line.startswith("POST /graphql 200 ") and "graphql get_student" in line)
+    assert logged(log, lambda line: line.startswith("GET /widgets/2 200 ") and " get_widget " in line and "ms" in line)
+    assert logged(log, lambda line: line.startswith("POST /graphql 200 ") and "graphql get_widget" in line)
     assert logged(log, lambda line: line.startswith("GET /nowhere 404 "))
     assert "\x1b[" not in log.read_text()
 
@@ -195,7 +192,7 @@ def test_openapi_json_is_valid_and_lists_every_rest_route(served):
     document = response.json()
     validate(document)
     served_operations = {(m.upper(), p) for p, ops in document["paths"].items() for m in ops if m != "parameters"}
-    routes = {(r.method, r.path.text) for r in lambda_function.router.routes.rest}
+    routes = {(r.method, r.path.text) for r in app.router().routes.rest}
     assert routes and served_operations == routes
 
 
@@ -251,11 +248,13 @@ def test_run_local_runs_under_the_project_venv_whatever_python_starts_it(tmp_pat
 
 
 def test_make_openapi_writes_the_document_the_server_serves(served, tmp_path):
+    # In a project whose code is the fixture app, the one the server serves.
+    project = app.write_project(tmp_path / "project")
     out = tmp_path / "openapi.json"
     done = subprocess.run(
         [sys.executable, "run_local.py", "openapi", "--out", str(out)],
         check=False,
-        cwd=ROOT,
+        cwd=project,
         capture_output=True,
         text=True,
         timeout=60,
@@ -266,8 +265,8 @@ def test_make_openapi_writes_the_document_the_server_serves(served, tmp_path):
 
 def test_one_worker_without_reload_runs_routes_in_the_launched_process_so_breakpoints_hit(served):
     base, log, pid = served
-    http.get(f"{base}/students/3", timeout=5)
-    assert logged(log, lambda line: line.startswith("GET /students/3 ")).endswith(f"pid={pid}")
+    http.get(f"{base}/widgets/3", timeout=5)
+    assert logged(log, lambda line: line.startswith("GET /widgets/3 ")).endswith(f"pid={pid}")
 
 
 def test_vscode_launch_configurations_use_flags_and_events_that_exist():
@@ -285,9 +284,9 @@ def test_vscode_launch_configurations_use_flags_and_events_that_exist():
 
 def test_the_local_server_echoes_the_request_id_and_logs_the_same_ids_as_lambda(served):
     base, log, _ = served
-    response = http.get(f"{base}/students/2", timeout=5)
+    response = http.get(f"{base}/widgets/2", timeout=5)
     request_id = response.headers["x-request-id"]
     line = logged(log, lambda line: f" correlation_id={request_id} " in line)
-    assert line.startswith("GET /students/2 200 ") and " function_request_id=" in line
-    missing = http.get(f"{base}/students/999999", timeout=5)
+    assert line.startswith("GET /widgets/2 200 ") and " function_request_id=" in line
+    missing = http.get(f"{base}/widgets/999999", timeout=5)
     assert missing.status_code == 404 and missing.headers["x-request-id"] != request_id

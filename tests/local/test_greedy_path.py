@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 
 from tests.faults.harness import LocalServer
-from tests.identities import signed_in_session
+from tests.support.identities import signed_in_session
 
 
 def test_the_local_server_serves_a_greedy_path_with_the_tail_as_one_parameter(pg, tmp_path):

@@ -15,18 +15,22 @@ from botocore.stub import Stubber
 
 from lambdakit.migrator import migration_files
 from local.migrations import MIGRATE_EVENT, migrate_stage
+from tests.support import app
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_make_migrate_applies_to_the_local_database_then_reports_up_to_date(empty_db):
+def test_make_migrate_applies_to_the_local_database_then_reports_up_to_date(empty_db, tmp_path):
+    # In a project whose code is the fixture app, so there is a migration to apply whatever src/ holds.
+    project = app.write_project(tmp_path / "project")
     env = {**os.environ, "DATABASE_URL": empty_db}
     command = [sys.executable, "-m", "local.migrations"]
-    first = subprocess.run(command, check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    first = subprocess.run(command, check=False, cwd=project, env=env, capture_output=True, text=True, timeout=60)
     assert first.returncode == 0, first.stderr
-    files = migration_files()
-    assert f"applied {len(files)} migration(s)" in first.stdout and all(p.name in first.stdout for p in files)
-    again = subprocess.run(command, check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    files = migration_files(project / "src" / "migrations")
+    assert files and f"applied {len(files)} migration(s)" in first.stdout
+    assert all(p.name in first.stdout for p in files)
+    again = subprocess.run(command, check=False, cwd=project, env=env, capture_output=True, text=True, timeout=60)
     assert again.returncode == 0 and "up to date" in again.stdout
 
 

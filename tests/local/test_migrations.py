@@ -13,6 +13,7 @@ from lambdakit import migrator
 from local.database import MIGRATIONS_DIR, apply_migrations, reset_database
 from local.events import LambdaContext, direct_event
 from tests.conftest import reset_runtime
+from tests.support.app import handler
 
 
 def _write(directory: Path, files: dict[str, str]) -> Path:
@@ -98,18 +99,25 @@ def lambda_on(empty_db, monkeypatch):
     reset_runtime()
 
 
-def test_migrate_direct_route_applies_pending_files_through_the_handler(lambda_on):
-    first = lambda_function.handler(direct_event("migrate"), LambdaContext())
+def test_migrate_direct_route_applies_the_functions_migrations(lambda_on):
+    first = handler(direct_event("migrate"), LambdaContext())
     assert first == {"data": {"applied": [path.name for path in migrator.migration_files()]}}
-    again = lambda_function.handler(direct_event("migrate"), LambdaContext())
-    assert again == {"data": {"applied": []}}
-    assert _exists(lambda_on, "students")
+    assert handler(direct_event("migrate"), LambdaContext()) == {"data": {"applied": []}}
+
+
+def test_migrate_direct_route_applies_pending_files_once_through_the_handler(lambda_on, tmp_path, monkeypatch):
+    folder = _write(tmp_path / "m", {"0001_a.sql": "CREATE TABLE first_table (id int);", "0002_b.sql": "SELECT 1;"})
+    monkeypatch.setattr(migrator, "apply_migrations", functools.partial(migrator.apply_migrations, directory=folder))
+    first = handler(direct_event("migrate"), LambdaContext())
+    assert first == {"data": {"applied": ["0001_a.sql", "0002_b.sql"]}}
+    assert handler(direct_event("migrate"), LambdaContext()) == {"data": {"applied": []}}
+    assert _exists(lambda_on, "first_table")
 
 
 def test_migrate_direct_route_reports_a_failure_without_the_sql(lambda_on, tmp_path, monkeypatch):
     folder = _write(tmp_path / "m", {"0001_bad.sql": "CREATE TABLE secret_plan (id int); SELEC 1;"})
     monkeypatch.setattr(migrator, "apply_migrations", functools.partial(migrator.apply_migrations, directory=folder))
-    answer = lambda_function.handler(direct_event("migrate"), LambdaContext())
+    answer = handler(direct_event("migrate"), LambdaContext())
     error = answer["error"]
     assert error["status"] == 500
     assert error["message"].startswith("migration 0001_bad.sql failed and was rolled back: syntax error")
@@ -117,8 +125,8 @@ def test_migrate_direct_route_reports_a_failure_without_the_sql(lambda_on, tmp_p
     assert not _exists(lambda_on, "secret_plan")
 
 
-def test_migrate_is_served_to_direct_invokes_only():
-    router = lambda_function.router
+def test_the_projects_function_serves_migrate_to_direct_invokes_only():
+    router = lambda_function.router  # `make migrate STAGE=...` invokes the project's own function
     routes = router.routes
     assert routes.direct_route("migrate") is not None
     assert all(route.function != "migrate" for route in (*routes.rest, *routes.graphql))

@@ -1,8 +1,11 @@
-"""Reload: an edit in src/ reaches the running server without a restart; a syntax error is shown and serving goes on."""
+"""Reload: an edit in src/ reaches the running server without a restart; a syntax error is shown and serving goes on.
+
+Each test edits a copy of the fixture app (tests/support/app), never the project's src/. The workers start
+only once the file watcher is armed, so the tests edit as soon as the server answers.
+"""
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -10,8 +13,9 @@ import pytest
 import requests
 
 from local.reload import check_source
-from tests.identities import signed_in_session
-from tests.local.conftest import ROOT, start_server, stop_server
+from tests.local.conftest import start_server, stop_server
+from tests.support import app
+from tests.support.identities import signed_in_session
 
 pytestmark = pytest.mark.slow
 http = signed_in_session()  # the served routes need a signed-in caller (cdk.json: auth=cognito)
@@ -44,10 +48,8 @@ def _answer(url: str) -> dict | None:
 
 @pytest.fixture
 def src_copy(tmp_path) -> Path:
-    """A copy of src/ to edit: the real one belongs to the developers working in this tree."""
-    copy = tmp_path / "src"
-    shutil.copytree(ROOT / "src", copy, ignore=shutil.ignore_patterns("__pycache__"))
-    return copy
+    """The fixture app as a src/ folder of its own to edit."""
+    return app.write_src(tmp_path / "src")
 
 
 def test_a_route_written_while_serving_is_served_and_a_syntax_error_keeps_the_old_code(pg, src_copy, tmp_path):
@@ -56,6 +58,7 @@ def test_a_route_written_while_serving_is_served_and_a_syntax_error_keeps_the_ol
         "--workers", "2", env={"DATABASE_URL": pg.url, "LOCAL_SRC_DIR": str(src_copy), "LOCAL_ACCESS_LOG": "0"}, log=log
     )
     try:
+        assert "reload: workers started; watching" in log.read_text(), "answering before the watcher is armed"
         probe = f"{base}/reload-probe"
         assert http.get(probe, timeout=5).status_code == 404
         handler = src_copy / "lambda_function.py"
@@ -80,14 +83,16 @@ def test_a_route_written_while_serving_is_served_and_a_syntax_error_keeps_the_ol
 
 def test_check_source_names_the_file_and_line_of_a_syntax_error(src_copy):
     assert check_source(src_copy) is None
-    (src_copy / "students.py").write_text((src_copy / "students.py").read_text() + "\nx = (\n")
+    module = src_copy / "fixture_widgets.py"
+    module.write_text(module.read_text() + "\nx = (\n")
     error = check_source(src_copy)
-    assert error is not None and "students.py" in error and "SyntaxError" in error
+    assert error is not None and "fixture_widgets.py" in error and "SyntaxError" in error
 
 
 def test_a_new_migration_is_applied_before_the_workers_restart_and_a_failing_one_keeps_the_old_code(
     empty_db, src_copy, tmp_path
 ):
+    app.prepare_database(empty_db)  # the migrations the copy starts with are applied, as `make serve` does
     log = tmp_path / "serve.log"
     process, base = start_server(
         "--workers",

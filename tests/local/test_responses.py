@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from local.events import http_response, http_v2_event, rest_v1_event
-from tests.identities import as_user, bearer
 from tests.local.answers_routes import PIXEL, router
+from tests.support.identities import as_user, bearer
 
 
 @pytest.mark.parametrize("http_api", [False, True], ids=["rest-v1", "http-v2"])
@@ -75,15 +75,15 @@ def test_a_redirect_cookies_and_a_201_with_location_over_http(cognito_server):
     assert session.raw.headers.getlist("set-cookie") == ["sid=abc; HttpOnly; Secure; Path=/", "theme=dark; Path=/"]
     assert session.cookies.get("theme") == "dark"
     created = requests.post(
-        f"{cognito_server}/students", json={"firstName": "Ida", "lastName": "Noddack"}, headers=bearer(), timeout=10
+        f"{cognito_server}/widgets", json={"name": "Ida", "maker": "Noddack"}, headers=bearer(), timeout=10
     )
-    assert created.status_code == 201 and created.headers["location"] == f"/students/{created.json()['studentId']}"
+    assert created.status_code == 201 and created.headers["location"] == f"/widgets/{created.json()['widgetId']}"
     requests.delete(f"{cognito_server}{created.headers['location']}", headers=bearer(), timeout=10)
 
 
 @pytest_http
 def test_head_answers_the_gets_status_and_type_without_a_body(cognito_server):
-    answer = requests.head(f"{cognito_server}/students/1", headers=bearer(), timeout=10)
+    answer = requests.head(f"{cognito_server}/widgets/1", headers=bearer(), timeout=10)
     assert answer.status_code == 200 and answer.content == b""
     assert answer.headers["content-type"] == "application/json"
 
@@ -91,7 +91,7 @@ def test_head_answers_the_gets_status_and_type_without_a_body(cognito_server):
 @pytest_http
 def test_cors_preflight_is_answered_before_any_authorizer_and_answers_carry_the_origin(cognito_server):
     preflight = requests.options(
-        f"{cognito_server}/students",
+        f"{cognito_server}/widgets",
         headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"},
         timeout=10,
     )
@@ -99,5 +99,5 @@ def test_cors_preflight_is_answered_before_any_authorizer_and_answers_carry_the_
     assert preflight.headers["access-control-allow-origin"] == "https://app.example"
     assert "Authorization" in preflight.headers["access-control-allow-headers"]
     assert "POST" in preflight.headers["access-control-allow-methods"]
-    answer = requests.get(f"{cognito_server}/students/1", headers=bearer(), timeout=10)
+    answer = requests.get(f"{cognito_server}/widgets/1", headers=bearer(), timeout=10)
     assert answer.headers["access-control-allow-origin"] == "https://app.example"

@@ -1,7 +1,12 @@
-"""`make route NAME=...`: a user's first change in one step, and the template's tests still pass after it."""
+"""`make route NAME=...`: a user's first change in one step, and the tests that read the project's code still pass.
+
+The scaffolded module's own tests run, beside the smoke suite and every suite that imports the project's
+handler, migrations or seed (the sample's, when it is there), in a copy of the project.
+"""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -13,6 +18,8 @@ from infra.routes import scan_routes
 from local.scaffold import next_migration, scaffold, singular, try_it
 from tests.local.conftest import ROOT
 
+# The suites besides the smoke test that import the project's handler or apply its migrations and seed.
+READ_THE_PROJECT = ["tests/local/test_migrations.py", "tests/local/test_database_commands.py"]
 _SKIP = shutil.ignore_patterns(".venv", ".git", "node_modules", ".local", "cdk.out", ".build", "__pycache__", "*.pyc")
 
 
@@ -41,6 +48,15 @@ def test_a_scaffolded_table_and_route_module_are_served_scanned_and_tested_and_t
     rest = {(r.method, r.path.text) for r in scan_routes(project / "src" / "lambda_function.py").rest}
     probe = "/scaffold-probes/{scaffoldProbeId}"
     assert {("GET", "/scaffold-probes"), ("POST", "/scaffold-probes"), ("GET", probe), ("DELETE", probe)} <= rest
+    document = subprocess.run(
+        [sys.executable, "run_local.py", "openapi", "--out", str(project / "openapi.json")],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert document.returncode == 0, document.stderr
+    assert {"/scaffold-probes", probe} <= set(json.loads((project / "openapi.json").read_text())["paths"])
     lint = subprocess.run(
         [str(Path(sys.executable).parent / "ruff"), "check", "src", "tests/scaffold_probes"],
         cwd=project,
@@ -49,18 +65,10 @@ def test_a_scaffolded_table_and_route_module_are_served_scanned_and_tested_and_t
         check=False,
     )
     assert lint.returncode == 0, lint.stdout
+    suites = ["tests/scaffold_probes", "tests/smoke", "tests/unit", *READ_THE_PROJECT]
+    suites += ["tests/students"] if (project / "tests" / "students").is_dir() else []
     tests = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "tests/scaffold_probes",
-            "tests/unit",
-            "tests/students",
-        ],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *suites],
         cwd=project,
         capture_output=True,
         text=True,
@@ -73,10 +81,11 @@ def test_a_scaffolded_table_and_route_module_are_served_scanned_and_tested_and_t
 
 def test_nothing_is_written_when_the_name_is_taken_or_malformed(project):
     handler = project / "src" / "lambda_function.py"
+    (project / "src" / "courses.py").write_text('"""A module of the project\'s own."""\n')
     before = handler.read_text()
     migrations = set((project / "src" / "migrations").iterdir())
-    with pytest.raises(ValueError, match=r"src/students\.py already exists"):
-        scaffold("students", root=project)
+    with pytest.raises(ValueError, match=r"src/courses\.py already exists"):
+        scaffold("courses", root=project)
     with pytest.raises(ValueError, match="use lower case letters"):
         scaffold("Courses", root=project)
     with pytest.raises(ValueError, match="give ITEM= too"):

@@ -2,26 +2,42 @@
 
 from __future__ import annotations
 
-from local.database import apply_seed
+import psycopg2
+import pytest
+
+from local.database import SEED_FILE, apply_migrations, apply_seed
+
+DEMO_LAST_NAMES = ["Lovelace", "Turing", "Hopper", "Dijkstra", "Liskov"]
 
 
-def _state(conn) -> tuple:
-    with conn.cursor() as cur:
-        cur.execute("SELECT last_value FROM students_student_id_seq")
-        (last_value,) = cur.fetchone()
-        cur.execute("SELECT count(*) FROM students")
-        (rows,) = cur.fetchone()
-    return last_value, rows
+def _state(url: str) -> tuple:
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT last_value, is_called FROM students_student_id_seq")
+            sequence = cur.fetchone()
+            cur.execute("SELECT last_name FROM students ORDER BY student_id")
+            return sequence, [row[0] for row in cur.fetchall()]
+    finally:
+        conn.close()
 
 
-def test_the_seed_applied_again_adds_no_rows_and_draws_no_ids(pg, admin):
-    before = _state(admin)
-    apply_seed(pg.url)
-    apply_seed(pg.url)
-    assert _state(admin) == before
+@pytest.fixture
+def seeded(empty_db) -> str:
+    """A new database with the migrations and the seed applied once, as `make db-init` leaves it."""
+    apply_migrations(empty_db)
+    apply_seed(empty_db)
+    return empty_db
 
 
-def test_seed_rows_get_ids_in_the_order_they_are_written(admin):
-    with admin.cursor() as cur:
-        cur.execute("SELECT last_name FROM students WHERE student_uuid::text LIKE '6f1c1a8e-%' ORDER BY student_id")
-        assert [r[0] for r in cur.fetchall()][:2] == ["Lovelace", "Turing"]
+def test_the_seed_applied_again_adds_no_rows_and_draws_no_ids(seeded):
+    before = _state(seeded)
+    apply_seed(seeded)
+    apply_seed(seeded)
+    assert _state(seeded) == before
+
+
+def test_seed_rows_get_ids_in_the_order_they_are_written(seeded):
+    if "Lovelace" not in SEED_FILE.read_text():
+        pytest.skip("db/seed.sql does not hold the demo rows")
+    assert _state(seeded)[1] == DEMO_LAST_NAMES

@@ -16,7 +16,7 @@ from lambdakit.router import Router
 from local.auth import Identity, attach_rest, http_iam_authorizer
 from local.events import appsync_event, direct_event, http_v2_event, rest_v1_event
 from local.sigv4 import Signer
-from tests.identities import as_user
+from tests.support.identities import as_user
 
 
 def _router() -> Router:

@@ -8,7 +8,7 @@ from aws_lambda_powertools import Logger
 from lambdakit import observability, proxy, request_ids
 from lambdakit.log import logger as lazy_logger
 from local.events import LambdaContext, appsync_event, direct_event, http_v2_event, rest_v1_event
-from tests.emf import log_lines
+from tests.support.emf import log_lines
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -35,14 +36,16 @@ class PgBouncer:
     def __init__(
         self,
         server: EmbeddedPostgres,
-        workdir: Path,
+        workdir: Path | None = None,
         *,
         pool_size: int | None = None,
         pool_mode: str = "transaction",
         tls: tuple[Path, Path] | None = None,
     ) -> None:
         self.server = server
-        self.workdir = Path(workdir)
+        # Without a folder of its own it gets a temporary one, removed again by stop().
+        self._owns_workdir = workdir is None
+        self.workdir = Path(tempfile.mkdtemp(prefix="pgbouncer-")) if workdir is None else Path(workdir)
         self.pool_size = pool_size
         self.pool_mode = pool_mode
         # (certificate, key): clients must speak TLS to PgBouncer (pgserver's PostgreSQL has no TLS of its own).
@@ -102,8 +105,9 @@ class PgBouncer:
                 return self
             except psycopg2.OperationalError:
                 if self._process.poll() is not None or time.monotonic() > deadline:
+                    logged = self.log()[-2000:]
                     self.stop()
-                    raise RuntimeError(f"pgbouncer did not start: {self.log()[-2000:]}") from None
+                    raise RuntimeError(f"pgbouncer did not start: {logged}") from None
                 time.sleep(0.1)
 
     def admin(self, command: str) -> None:
@@ -122,7 +126,7 @@ class PgBouncer:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def stop(self) -> None:
-        """Stop the process (SIGTERM closes every client and server connection)."""
+        """Stop the process (SIGTERM closes every client and server connection); remove a temporary folder."""
         if self._process is not None and self._process.poll() is None:
             self._process.terminate()
             try:
@@ -130,3 +134,11 @@ class PgBouncer:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait(timeout=10)
+        if self._owns_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> PgBouncer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -3,7 +3,8 @@
 `as_user(event)` puts a Cognito-style identity where each source carries it (REST v1 and HTTP v2
 `requestContext.authorizer`, AppSync `identity`, a direct invoke's `caller`); `bearer()` is the
 header the local server takes. Tests about something else than authorization sign in as a user in
-every group the sample names, so a change of groups is a change of one line here.
+every group the routes under test name (the fixture app's, and the sample's), so a change of groups
+is a change of one line here.
 """
 
 from __future__ import annotations

@@ -2,18 +2,17 @@
 
 It answers `GET /secretsmanager/get?secretId=...` as the extension does: the GetSecretValue JSON for a
 caller that sends the session token in `X-Aws-Parameters-Secrets-Token`, 401 without it, 400 for a
-secret it does not hold. It runs in a thread of the caller, or as its own process (`python -m`).
+secret it does not hold. It runs in a thread of the caller, as a context manager.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-TOKEN_HEADER = "X-Aws-Parameters-Secrets-Token"  # noqa: S105 - a header name, not a secret
+TOKEN_HEADER = "X-Aws-Parameters-Secrets-Token"
 
 
 class FakeSecretsExtension:
@@ -60,26 +59,3 @@ class FakeSecretsExtension:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
-
-    def serve_forever(self) -> None:
-        """Serve in this thread until interrupted (the process form)."""
-        self._server.serve_forever()
-
-
-def main() -> None:
-    """`python -m local.secrets_extension --port N --token T --secret ID=FILE`: serve until killed."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--token", required=True)
-    parser.add_argument("--secret", action="append", default=[], help="ID=path of a file holding the SecretString")
-    args = parser.parse_args()
-    secrets = {}
-    for item in args.secret:
-        secret_id, _, path = item.partition("=")
-        with open(path, encoding="utf-8") as handle:
-            secrets[secret_id] = handle.read()
-    FakeSecretsExtension(secrets, args.token, args.port).serve_forever()
-
-
-if __name__ == "__main__":
-    main()
