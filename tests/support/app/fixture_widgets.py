@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from psycopg2 import sql
 
+from db_utils import transaction
 from lambdakit import (
     DEFAULT_LIMIT,
     PAGE_PARAMS,
@@ -17,7 +18,6 @@ from lambdakit import (
     Router,
     decode_cursor,
     encode_cursor,
-    transaction,
     validate,
 )
 

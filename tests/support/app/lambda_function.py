@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import fixture_widgets
 
-from lambdakit import Router, maintenance
+import db_utils
+from lambdakit import Router
 
 router = Router()
 router.include(fixture_widgets.router)
-router.include(maintenance.router)
+router.include(db_utils.maintenance)
 
 
 def handler(event: dict, context: object) -> object:
