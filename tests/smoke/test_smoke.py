@@ -16,7 +16,8 @@ from pathlib import Path
 
 import requests
 
-from lambdakit import NotFound, Router, transaction
+from db_utils import transaction
+from lambdakit import NotFound, Router
 from local.embedded_pg import free_port
 from local.events import appsync_event, direct_event, http_v2_event, rest_v1_event
 from tests.support import app

@@ -19,7 +19,7 @@ from lambdakit import Caller, Request
 from lambdakit.request import Incoming
 from lambdakit.router import Router
 from local.events import appsync_event, direct_event, http_v2_event, rest_v1_event
-from tests.identities import as_user
+from tests.support.identities import as_user
 
 router = Router()
 
