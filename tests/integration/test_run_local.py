@@ -80,4 +80,4 @@ def test_direct_and_graphql_events_print_their_own_answer_shapes(project, pg, na
 def test_an_unknown_event_name_lists_the_known_ones(project, pg):
     out = run_local(project, pg, "no_such_event")
     assert out.returncode == 2
-    assert out.stdout.strip() == f"no event 'no_such_event'; known: {', '.join(sorted(EVENTS))}"
+    assert out.stdout.strip() == f"no event 'no_such_event' in events/; known: {', '.join(sorted(EVENTS))}"

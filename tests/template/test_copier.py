@@ -17,8 +17,14 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = Path(sys.prefix)
-# A make run inside `make test` must not inherit the outer make's flags or jobserver.
-_MAKE_ENV = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "AUTH"}}
+# A make run inside `make test` must not inherit the outer make's flags, jobserver, command-line variables
+# (make exports them: PYTEST_ARGS, and the STACK_ settings infra.mk derives from them) or the stack's settings.
+_MAKE_ENV = {
+    k: v
+    for k, v in os.environ.items()
+    if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "AUTH", "PYTEST_ARGS"}
+    and not k.startswith("STACK_")
+}
 
 
 def run(*command: str, cwd: Path, timeout: int = 900) -> subprocess.CompletedProcess[str]:

@@ -77,7 +77,7 @@ def test_without_the_sample_no_user_file_names_it_and_the_handler_still_includes
     assert naming == []
     handler = (project / "src" / "lambda_function.py").read_text()
     compile(handler, "lambda_function.py", "exec")
-    assert "router.include(maintenance.router)" in handler
+    assert "router.include(db_utils.maintenance)" in handler
     assert "make route NAME=courses" in handler
 
 
