@@ -204,8 +204,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.diagram", description=__doc__)
     parser.add_argument("--out", type=Path, default=PAGE, help="where to write the page")
     parser.add_argument("--check", action="store_true", help="exit 1 when the page is stale, write nothing")
+    parser.add_argument("--if-present", action="store_true", help="redraw only a page that exists, silently if current")
     args = parser.parse_args(argv)
+    if args.if_present and not args.out.is_file():
+        return 0
     text = current_page()
+    if args.if_present and args.out.read_text(encoding="utf-8") == text:
+        return 0
     if args.check:
         stale = not args.out.is_file() or args.out.read_text(encoding="utf-8") != text
         print(f"{args.out} is {'stale: run make diagram' if stale else 'current'}")

@@ -52,6 +52,7 @@ def apply_migrations(conn: Any, directory: Path = MIGRATIONS_DIR) -> list[str]:
     conn.autocommit = False
     applied: list[str] = []
     try:
+        _ensure_ledger(conn)  # a project with no migration yet still has its (empty) ledger
         for path in migration_files(directory):
             if _apply_one(conn, path):
                 applied.append(path.name)
@@ -61,13 +62,20 @@ def apply_migrations(conn: Any, directory: Path = MIGRATIONS_DIR) -> list[str]:
     return applied
 
 
+def _ensure_ledger(conn: Any) -> None:
+    """Create the ledger table under the migrators' lock (concurrent CREATE IF NOT EXISTS can collide)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+        cur.execute(_LEDGER)
+    conn.commit()
+
+
 def _apply_one(conn: Any, path: Path) -> bool:
     """Apply one file unless recorded; the advisory lock makes concurrent migrators take turns."""
     sql_text = path.read_text(encoding="utf-8")
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-            cur.execute(_LEDGER)
             cur.execute("SELECT 1 FROM schema_migrations WHERE version = %s", (path.name,))
             if cur.fetchone() is not None:
                 conn.rollback()

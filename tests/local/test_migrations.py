@@ -140,3 +140,13 @@ def test_migrating_stores_the_runtimes_timeouts_as_the_roles_defaults_for_pooler
     assert _query(empty_db, "SELECT current_setting('statement_timeout'), current_setting('idle_session_timeout')") == [
         ("4321ms", "1min")
     ]
+
+
+def test_a_project_without_migrations_gets_an_empty_ledger(empty_db, tmp_path):
+    for directory in (_write(tmp_path / "none", {}), tmp_path / "absent"):
+        conn = psycopg2.connect(empty_db)
+        try:
+            assert migrator.apply_migrations(conn, directory) == []
+        finally:
+            conn.close()
+        assert _query(empty_db, "SELECT count(*) FROM schema_migrations") == [(0,)]
