@@ -38,7 +38,7 @@ from infra.budget import Split
 from infra.config import Config
 from infra.nag import acknowledge, acknowledge_checkov
 from infra.routes import QueueConsumer, RouteError, Routes, ScheduledJob
-from lambdakit.outbox import RELAY_JOB
+from lambdakit import outbox
 
 # AWS's advice for a queue a Lambda function consumes: a visibility timeout of six times the function's.
 VISIBILITY_TIMEOUTS = 6
@@ -54,7 +54,7 @@ METADATA_KEY = "lambdakit"
 
 def scheduled_jobs(routes: Routes) -> tuple[ScheduledJob, ...]:
     """The jobs the stack schedules: every one, but the outbox relay only where a queue exists to relay to."""
-    return tuple(job for job in routes.jobs if routes.queues or job.name != RELAY_JOB)
+    return outbox.scheduled_jobs(routes.jobs, bool(routes.queues))
 
 
 def check_time_zones(jobs: tuple[ScheduledJob, ...]) -> None:

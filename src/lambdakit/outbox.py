@@ -271,3 +271,8 @@ def _warn(message: str, reason: str) -> None:
     from lambdakit.log import logger
 
     logger.warning(message, extra={"reason": reason})
+
+
+def scheduled_jobs(jobs: Iterable[Any], has_queues: bool) -> tuple[Any, ...]:
+    """The jobs to run on their timetable: all, but the outbox relay only where there is a queue to relay to."""
+    return tuple(job for job in jobs if has_queues or job.name != RELAY_JOB)
