@@ -189,7 +189,6 @@ class Background(Construct):
             )
             _describe(schedule, kind="job", name=job.name, function=job.function, where=job.where)
 
-
     def _scheduler_role(self) -> iam.Role:
         """The role the schedules invoke the function with: this account's schedules only, this function only."""
         stack = Stack.of(self)

@@ -26,6 +26,7 @@ from lambdakit.routemodel import (
     ScheduledJob,
     Spec,
     annotation_type,
+    check_inputs,
     direct_route,
     graphql_route,
     queue_consumer,
@@ -258,6 +259,7 @@ def _scan_function(
                 record = queue_consumer(arguments["queue"], node.name, **options, **common)
             else:
                 record = direct_route(arguments["name"], node.name, **common)
+            check_inputs(record)
             table.add(record)
         except RouteError as exc:
             raise RouteError(f"{line}: {exc}") from None

@@ -490,32 +490,44 @@ def check_queue(queue: Any, batch_size: Any = 10, max_receives: Any = 5) -> None
 
 
 def scheduled_job(name: Any, expression: Any, function: str, *, timezone: Any = None, **rest: Any) -> ScheduledJob:
-    """A checked ScheduledJob: a name as direct routes have, a schedule EventBridge takes, a function without inputs."""
+    """A checked ScheduledJob: a name as direct routes have, a schedule EventBridge takes (inputs: `check_inputs`)."""
     try:
         check_direct(name)
         check_schedule(expression, timezone)
     except RouteError as exc:
         raise RouteError(f"{exc} on {function}()") from None
-    job = ScheduledJob(name, expression, function, timezone=timezone, **rest)
-    required = [p.name for p in job.spec.parameters if p.required]
-    if required:
-        raise RouteError(f"job {name!r} on {function}(): a job takes no inputs, but it requires {required[0]}")
-    return job
+    return ScheduledJob(name, expression, function, timezone=timezone, **rest)
 
 
 def queue_consumer(
     queue: Any, function: str, *, batch_size: Any = 10, max_receives: Any = 5, **rest: Any
 ) -> QueueConsumer:
-    """A checked QueueConsumer: a queue SQS can hold, and a function that takes one message."""
+    """A checked QueueConsumer: a queue SQS can hold (its function's one message: `check_inputs`)."""
     try:
         check_queue(queue, batch_size, max_receives)
     except RouteError as exc:
         raise RouteError(f"{exc} on {function}()") from None
-    consumer = QueueConsumer(queue, function, batch_size=batch_size, max_receives=max_receives, **rest)
-    parameters = consumer.spec.parameters
-    if len(parameters) != 1 or parameters[0].injected or consumer.spec.accepts_any:
-        raise RouteError(f"queue {queue!r} on {function}(): a consumer takes one parameter, the message")
-    return consumer
+    return QueueConsumer(queue, function, batch_size=batch_size, max_receives=max_receives, **rest)
+
+
+def check_inputs(route: Route) -> None:
+    """RouteError when a job takes inputs or a consumer does not take exactly one (the message).
+
+    Judged on the function as finally served (`@transaction` written above the decorator takes its
+    connection away only then), by the runtime when it builds its table and by the scanner alike.
+    """
+    spec = route.spec
+    if isinstance(route, ScheduledJob):
+        required = [p.name for p in spec.parameters if p.required]
+        if required:
+            raise RouteError(
+                f"job {route.name!r} on {route.function}(): a job takes no inputs, but it requires {required[0]}"
+            )
+    elif isinstance(route, QueueConsumer):
+        if len(spec.parameters) != 1 or spec.parameters[0].injected or spec.accepts_any:
+            raise RouteError(
+                f"queue {route.queue!r} on {route.function}(): a consumer takes one parameter, the message"
+            )
 
 
 def _check_spec(spec: Spec, function: str) -> None:

@@ -35,6 +35,7 @@ from lambdakit.routemodel import (
     ScheduledJob,
     check_direct,
     check_graphql,
+    check_inputs,
     check_queue,
     check_rest,
     check_schedule,
@@ -308,6 +309,7 @@ class Router:
                     endpoint.resolve()
                     record = endpoint.record(kind, args, options)
                     try:
+                        check_inputs(record)
                         table.add(record)
                     except RouteError as exc:
                         raise RouteError(f"{endpoint.where}: {exc}") from None
