@@ -220,11 +220,12 @@ class Environment:
     """One execution environment for background work: the handler, the queues it consumes, the jobs it runs."""
 
     def __init__(self, schedules: bool = True) -> None:
-        from lambdakit.outbox import RELAY_JOB, scheduled_jobs
         from local.server import LambdaApp
 
         self.app = LambdaApp()
-        table = self.app.router().routes
+        table = self.app.router().routes  # the import of the handler: its src/ (and lambdakit) on the path from here
+        from lambdakit.outbox import RELAY_JOB, scheduled_jobs
+
         self.consumers = table.queues
         self.jobs = scheduled_jobs(table.jobs, bool(table.queues)) if schedules else ()
         self.timetable = Timetable(self.jobs, _now(), first=[RELAY_JOB])
