@@ -147,7 +147,7 @@ class Background(Construct):
             f"{construct_id}Alarm",
             alarm_name=f"{self.config.stack_name}-{construct_id}",
             alarm_description=f"{threshold}+ messages in the dead-letter queue of {what}: they failed every try."
-            " What to do: docs/operate.md, Runbook.",
+            " What to do: docs/background.md, When a dead-letter queue alarms.",
             metric=queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(5), statistic="Maximum"),
             threshold=threshold,
             evaluation_periods=1,
