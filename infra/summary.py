@@ -45,8 +45,9 @@ def background_lines(template: dict) -> list[str]:
             lines.insert(0, facts["connections"])
         props = resource.get("Properties", {})
         if facts.get("kind") == "job":
-            zone = props.get("ScheduleExpressionTimezone")
-            when = props.get("ScheduleExpression", "?") + (f" {zone}" if zone else "")
+            expression = props.get("ScheduleExpression", "?")
+            zone = props.get("ScheduleExpressionTimezone") if expression.startswith("cron(") else None
+            when = expression + (f" {zone}" if zone else "")
             lines.append(f"  job {facts['name']}: {when} -> {facts['function']}() at {facts['where']}")
         elif facts.get("kind") == "queue":
             lines.append(f"  queue {facts['name']}: -> {facts['function']}() at {facts['where']}")
