@@ -99,6 +99,12 @@ class Background(Construct):
         check_time_zones(jobs)
         if jobs:
             self._jobs(jobs)
+        if self.queues and config.create_database and config.db_min_capacity == 0:
+            cdk.Annotations.of(self).add_warning_v2(
+                "infra:relay-wakes-database",
+                f"the outbox relay ({outbox.RELAY_JOB}) reads the database on its schedule, so the cluster that"
+                " pauses at dbMinCapacity=0 wakes for it; see docs/background.md",
+            )
 
     # -- queues -------------------------------------------------------------------------------------
     def _queue(self, consumer: QueueConsumer) -> sqs.Queue:
