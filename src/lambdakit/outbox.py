@@ -224,8 +224,11 @@ def _sqs() -> Any:
     global _client
     if _client is None:
         import boto3  # on the first send only: boto3 costs a cold start about a third of a second
+        from botocore.config import Config
 
-        _client = boto3.client("sqs")
+        # The send runs after the commit, inside the request: bounded, since the relay sends what it missed.
+        bounded = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 2})
+        _client = boto3.client("sqs", config=bounded)
     return _client
 
 
