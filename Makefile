@@ -32,11 +32,11 @@ help: ## list the targets
 
 install: $(VENV)/.installed ## create .venv and install the Lambda, CDK and test packages
 
-serve: $(VENV)/.installed ## serve the API on http://127.0.0.1:3000, reloading on edits (PORT=, WORKERS=)
+serve: $(VENV)/.installed ## serve the API on http://127.0.0.1:3000, reloading on edits, with its queues and jobs (PORT=, WORKERS=, SCHEDULES=off)
 	$(PY) run_local.py serve --port $(PORT) --workers $(WORKERS)
 
-run-local: $(VENV)/.installed ## run one event of events/ through the handler (EVENT=get_student)
-	$(PY) run_local.py $(EVENT)
+run-local: $(VENV)/.installed ## run one event of events/ through the handler (EVENT=get_student), or one job (JOB=name)
+	$(PY) run_local.py $(if $(JOB),--job "$(JOB)",$(EVENT))
 
 db-init: $(VENV)/.installed ## apply schema and seed to DATABASE_URL or the embedded database (idempotent)
 	$(PY) run_local.py db-init

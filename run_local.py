@@ -1,7 +1,9 @@
 """Run the Lambda on this machine, against a real PostgreSQL (DATABASE_URL, or an embedded one).
 
     python run_local.py EVENT_NAME            run events/EVENT_NAME.json through the handler
-    python run_local.py serve [--port 3000]   serve the API on 127.0.0.1 like API Gateway (reloads on edits)
+    python run_local.py --job NAME            run the scheduled job NAME once, as its schedule would
+    python run_local.py serve [--port 3000]   serve the API on 127.0.0.1 like API Gateway (reloads on edits),
+                                              consume the queues and run the jobs (--no-schedules: no jobs)
     python run_local.py db-init               apply schema and seed, print the database URL
     python run_local.py db-reset              drop everything, then migrations and seed again
     python run_local.py psql [-- psql args]   psql on the local database (or its URL without psql)
@@ -77,8 +79,14 @@ def run_event(name: str) -> int:
     return 0
 
 
-def serve(port: int, workers: int, reload: bool) -> int:
-    """Serve the API like API Gateway would; with reload, edits in src/ restart the workers."""
+def serve(port: int, workers: int, reload: bool, schedules: bool = True) -> int:
+    """Serve the API like API Gateway would; with reload, edits in src/ restart the workers.
+
+    Queues are consumed and jobs run on their timetable beside it (local/background.py); `schedules=False`
+    runs no job.
+    """
+    if not schedules:
+        os.environ["SCHEDULES"] = "off"
     import errno
     import socket
 
@@ -96,17 +104,51 @@ def serve(port: int, workers: int, reload: bool) -> int:
         probe.close()
     given = bool(os.environ.get("DATABASE_URL", "").strip())
     url = _use_database()
-    from local.server import banner
+    from local.background import local_queues
+    from local.server import SRC, banner
     from local.server import serve as serve_forever
+
+    queues = local_queues(SRC)  # before the workers start: they send to it
 
     where = "from DATABASE_URL" if given else "embedded, make db-reset / make psql"
     print(banner("127.0.0.1", port, workers, f"{masked_url(url)}  ({where})", reload), flush=True)
-    if not reload:
-        serve_forever(port, workers)
-        return 0
-    from local.reload import Reloader
+    try:
+        if not reload:
+            serve_forever(port, workers)
+            return 0
+        from local.reload import Reloader
 
-    return Reloader("127.0.0.1", port, workers).run()
+        return Reloader("127.0.0.1", port, workers).run()
+    finally:
+        if queues is not None:
+            queues.stop()
+
+
+def run_job(name: str) -> int:
+    """Run one job once through the real handler, with the event its schedule sends, and print the result."""
+    _use_database()
+    from infra.config import project_config
+
+    os.environ.setdefault("AUTH", project_config().auth)
+    import lambda_function
+    from lambdakit.background import JobFailed, scheduled_event
+    from local.events import LambdaContext
+
+    jobs = [job.name for job in lambda_function.router.routes.jobs]
+    if name not in jobs:
+        print(f"no job {name!r}; " + (f"known: {', '.join(jobs)}" if jobs else "declare one with @router.schedule"))
+        return 2
+    event = scheduled_event(name)
+    print(f"--- job {name}")
+    print(json.dumps(event, indent=2))
+    try:
+        result = lambda_function.handler(event, LambdaContext())
+    except JobFailed as exc:
+        print(f"--- failed: {exc} (the log line above says where)")
+        return 1
+    print("--- result")
+    print(json.dumps(result, indent=2, default=str))
+    return 0
 
 
 def write_openapi(out: Path) -> int:
@@ -190,8 +232,12 @@ def _use_project_venv() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
-        "command", help="an event name, or serve | db-init | db-reset | psql | openapi | token | credentials | events"
+        "command",
+        nargs="?",
+        help="an event name, or serve | db-init | db-reset | psql | openapi | token | credentials | events",
     )
+    parser.add_argument("--job", help="run this scheduled job once (make run-local JOB=name)")
+    parser.add_argument("--no-schedules", action="store_true", help="serve: run no job on its timetable")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     parser.add_argument(
         "--workers",
@@ -207,6 +253,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scopes", action="append", default=[], help="token: OAuth scopes, comma-separated")
     parser.add_argument("--ttl", type=int, default=3600, help="token: seconds until it expires")
     args, extra = parser.parse_known_args(argv)
+    if args.job:
+        return run_job(args.job)
+    if not args.command:
+        parser.error("name an event or a command (or --job NAME)")
     if args.command == "psql":
         return psql([a for a in extra if a != "--"])
     if extra:
@@ -220,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "credentials":
         return print_credentials()
     if args.command == "serve":
-        return serve(args.port, args.workers, reload=not args.no_reload)
+        return serve(args.port, args.workers, reload=not args.no_reload, schedules=not args.no_schedules)
     if args.command == "db-init":
         print(_use_database())
         return 0

@@ -145,3 +145,73 @@ def fit_to_account(config: Config, wanted: int | None) -> Reservation:
         " raise the quota (Service Quotas, Lambda, Concurrent executions), set rdsProxy=true, or"
         " reservedConcurrency=off to deploy without a cap"
     )
+
+
+# Background work's share of the connection budget, when queueConcurrency does not say: a backlog of
+# messages may hold this part of the connections and never the rest, which stays the API's.
+BACKGROUND_SHARE_PERCENT = 20
+# The least maximum concurrency an SQS event source mapping takes (Lambda's ScalingConfig).
+MIN_QUEUE_CONCURRENCY = 2
+MAX_QUEUE_CONCURRENCY = 1000
+
+
+@dataclass(frozen=True)
+class Split:
+    """The connection budget shared out: each queue consumer's maximum concurrency, and what stays the API's."""
+
+    total: int | None
+    queues: dict[str, int]
+    source: str
+
+    @property
+    def background(self) -> int:
+        """Connections queue consumers may hold at once, all queues together."""
+        return sum(self.queues.values())
+
+    @property
+    def api(self) -> int | None:
+        """Connections only API requests (and the occasional job) can hold; None when nothing caps the function."""
+        return None if self.total is None else self.total - self.background
+
+    def line(self) -> str:
+        """What synth prints: the budget, the API's part and each queue's."""
+        queues = ", ".join(f"{name} {value}" for name, value in self.queues.items())
+        if self.total is None:
+            return f"connections: not capped ({self.source}); queue consumers at most {self.background} ({queues})"
+        return (
+            f"connections: {self.total} ({self.source}) = API and jobs {self.api} + queue consumers"
+            f" {self.background} ({queues})"
+        )
+
+
+def background_split(
+    config: Config, concurrency: int | None, budget: ConnectionBudget | None, queues: tuple[str, ...]
+) -> Split:
+    """Each queue's maximum concurrency out of the function's connections; ConfigError when the API would get none.
+
+    `concurrency` is the function's reserved concurrency (its connections, the budget or reservedConcurrency);
+    with RDS Proxy nothing is reserved and the budget sizes the share instead.
+    """
+    from infra.config import ConfigError
+
+    total = concurrency if concurrency is not None else (budget.for_function if budget is not None else None)
+    source = "reservedConcurrency" if isinstance(config.reserved_concurrency, int) else "the connection budget"
+    if total is None:
+        source = "no connection budget"
+    if not queues:
+        return Split(concurrency, {}, source)
+    if config.queue_concurrency is not None:
+        each = config.queue_concurrency
+        source += ", queueConcurrency"
+    elif total is None:
+        each = MIN_QUEUE_CONCURRENCY
+    else:
+        each = max(MIN_QUEUE_CONCURRENCY, total * BACKGROUND_SHARE_PERCENT // 100 // len(queues))
+    split = Split(concurrency, dict.fromkeys(queues, min(each, MAX_QUEUE_CONCURRENCY)), source)
+    if total is not None and total - split.background < 1:
+        raise ConfigError(
+            f"{len(queues)} queue consumer(s) at {each} connections each ({split.background}) leave none of the"
+            f" {total} connections to the API: raise dbMaxConnections or reservedConcurrency, or lower"
+            f" queueConcurrency (at least {MIN_QUEUE_CONCURRENCY}, Lambda's minimum)"
+        )
+    return split

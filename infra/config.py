@@ -130,6 +130,8 @@ class Config:
     account_concurrency_limit: int | None = None
     # The account's unreserved concurrency, not counting what this stage's function reserves today.
     account_unreserved_concurrency: int | None = None
+    # Background work (infra/background.py): each queue consumer's maximum concurrency; None: a share of the budget.
+    queue_concurrency: int | None = None
     # Alarms and dashboard (infra/monitoring.py). Defaults are production's; cdk.json relaxes dev.
     alarm_email: str | None = None
     alarm_api5xx_percent: float = 1.0
@@ -142,6 +144,7 @@ class Config:
     alarm_db_connections: int = 80
     alarm_db_cpu_percent: float = 80.0
     alarm_db_freeable_memory_mb: int = 256
+    alarm_dead_letter_messages: int = 1
     # The CI deploy roles (infra/deploy_access.py, `make deploy-access`): GitHub's OIDC, per stage.
     github_repository: str | None = None
     deploy_stages: tuple[str, ...] = ("dev", "prod")
@@ -497,8 +500,17 @@ def _validate(c: Config) -> list[str]:
         "githubOidcProviderArn: arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com",
     )
     check(bool(re.fullmatch(r"[a-z0-9]{1,10}", c.cdk_qualifier)), "cdkQualifier: the CDK bootstrap qualifier")
-    problems += _auth_problems(c)
+    problems += _auth_problems(c) + _background_problems(c)
     check(c.lambda_file.is_file(), f"lambdaFile {c.lambda_file} does not exist")
+    return problems
+
+
+def _background_problems(c: Config) -> list[str]:
+    problems = []
+    if c.alarm_dead_letter_messages < 1:
+        problems.append("alarmDeadLetterMessages >= 1")
+    if c.queue_concurrency is not None and not 2 <= c.queue_concurrency <= 1000:
+        problems.append("queueConcurrency: 2..1000 (the maximum concurrency of an SQS event source mapping)")
     return problems
 
 

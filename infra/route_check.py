@@ -258,6 +258,10 @@ def _written(kind: str, call: ast.Call | None) -> str:
         return f"GraphQL {args[0]}.{args[1]}"
     if kind == "direct" and args:
         return f"direct {args[0]!r}"
+    if kind == "schedule" and args:
+        return f"job {args[0]}"
+    if kind == "queue" and args:
+        return f"queue {args[0]!r}"
     return f"@{kind}()"
 
 

@@ -19,14 +19,19 @@ from lambdakit.routemodel import (
     DirectRoute,
     GraphqlRoute,
     Param,
+    QueueConsumer,
     RestRoute,
     RouteError,
     RouteTable,
+    ScheduledJob,
     Spec,
     annotation_type,
+    check_inputs,
     direct_route,
     graphql_route,
+    queue_consumer,
     rest_route,
+    scheduled_job,
 )
 
 # The decorators' signatures, as the runtime's Router methods declare them (a unit test compares).
@@ -38,11 +43,23 @@ SIGNATURES: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     ),
     "graphql": (("type_name", "field_name"), {"body": None, "response": None, **_ACCESS}),
     "direct": (("name",), {"body": None, "groups": None, "scopes": None}),
+    "schedule": (("expression",), {"timezone": None, "name": None}),
+    "queue": (("queue",), {"batch_size": 10, "max_receives": 5}),
 }
 _DECLARED = ("body", "response", "params", "summary", "auth", "groups", "scopes")
 _ROUTER_MODULES = ("lambdakit", "lambdakit.router")
 
-__all__ = ["DirectRoute", "GraphqlRoute", "RestRoute", "RouteError", "Routes", "scan_routes", "scan_source"]
+__all__ = [
+    "DirectRoute",
+    "GraphqlRoute",
+    "QueueConsumer",
+    "RestRoute",
+    "RouteError",
+    "Routes",
+    "ScheduledJob",
+    "scan_routes",
+    "scan_source",
+]
 
 
 @dataclass
@@ -71,6 +88,16 @@ class Routes:
     def direct(self) -> tuple[DirectRoute, ...]:
         """Direct routes (never exposed through an API)."""
         return self.table.direct
+
+    @property
+    def jobs(self) -> tuple[ScheduledJob, ...]:
+        """Scheduled jobs, in registration order."""
+        return self.table.jobs
+
+    @property
+    def queues(self) -> tuple[QueueConsumer, ...]:
+        """Queue consumers, in registration order."""
+        return self.table.queues
 
 
 def scan_routes(path: str | Path) -> Routes:
@@ -223,8 +250,16 @@ def _scan_function(
                 )
             elif kind == "graphql":
                 record = graphql_route(arguments["type_name"], arguments["field_name"], node.name, **common)
+            elif kind == "schedule":
+                name = arguments["name"] or node.name
+                timezone = arguments["timezone"]
+                record = scheduled_job(name, arguments["expression"], node.name, timezone=timezone, **common)
+            elif kind == "queue":
+                options = {"batch_size": arguments["batch_size"], "max_receives": arguments["max_receives"]}
+                record = queue_consumer(arguments["queue"], node.name, **options, **common)
             else:
                 record = direct_route(arguments["name"], node.name, **common)
+            check_inputs(record)
             table.add(record)
         except RouteError as exc:
             raise RouteError(f"{line}: {exc}") from None

@@ -8,11 +8,19 @@ import aws_cdk as cdk
 from aws_cdk import Annotations, Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from infra.api import Api
 from infra.auth import UserPool, declared_groups, gateway_access
-from infra.budget import ConnectionBudget, connection_budget, fit_to_account, reserved_concurrency
+from infra.background import METADATA_KEY, Background, Watch, acknowledge_async_invocations, scheduled_jobs
+from infra.budget import (
+    ConnectionBudget,
+    background_split,
+    connection_budget,
+    fit_to_account,
+    reserved_concurrency,
+)
 from infra.build import StalePackage, stale_reason
 from infra.config import Config, ConfigError
 from infra.database import Database
@@ -80,12 +88,32 @@ class ApiStack(cdk.Stack):
             self, "Monitoring", config=config, watched=Watched(self.function, api, graphql, database)
         )
         add_saved_queries(self, config, self.function.log_group)
+        _background(self, config, routes, invoked=invoked, topic=monitoring.topic)
         cdk.CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
         cdk.CfnOutput(self, "DashboardName", value=monitoring.dashboard_name)
         if config.create_database:
             cdk.CfnOutput(self, "DatabaseSecretArn", value=database.secret.secret_arn)
         if config.rds_proxy and database.proxy is not None:
             cdk.CfnOutput(self, "ProxyEndpoint", value=database.proxy.endpoint)
+
+
+def _background(
+    stack: ApiStack, config: Config, routes: Routes, *, invoked: lambda_.IFunction, topic: sns.ITopic
+) -> None:
+    """Schedules and queues for the jobs and consumers (infra/background.py), consumers sized by the budget."""
+    jobs = scheduled_jobs(routes)
+    if not (jobs or routes.queues):
+        return
+    function = stack.function
+    reserved = function.node.default_child.reserved_concurrent_executions  # type: ignore[union-attr]
+    concurrency = reserved if isinstance(reserved, int) else None
+    split = background_split(config, concurrency, connection_budget(config), tuple(q.queue for q in routes.queues))
+    Background(
+        stack, "Background", config=config, routes=routes, function=function, invoked=invoked, watch=Watch(topic, split)
+    )
+    function.node.default_child.add_metadata(METADATA_KEY, {"connections": split.line()})  # type: ignore[union-attr]
+    if jobs:
+        acknowledge_async_invocations(function)
 
 
 def _function(stack: cdk.Stack, config: Config, network: Network, database: Database) -> lambda_.Function:

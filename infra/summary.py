@@ -33,6 +33,24 @@ def summary(template: dict) -> list[str]:
                 threshold = f"{props['Threshold'] * 100:g} % of requests"
             condition = f"{metric} {operators.get(props['ComparisonOperator'], '?')} {threshold}"
             lines.append(f"  alarm {props['AlarmName']}: {condition}")
+    return lines + background_lines(template)
+
+
+def background_lines(template: dict) -> list[str]:
+    """The connection budget's split, then each job and queue with the function, file and line behind it."""
+    lines = []
+    for resource in template.get("Resources", {}).values():
+        facts = resource.get("Metadata", {}).get("lambdakit") or {}
+        if "connections" in facts:
+            lines.insert(0, facts["connections"])
+        props = resource.get("Properties", {})
+        if facts.get("kind") == "job":
+            expression = props.get("ScheduleExpression", "?")
+            zone = props.get("ScheduleExpressionTimezone") if expression.startswith("cron(") else None
+            when = expression + (f" {zone}" if zone else "")
+            lines.append(f"  job {facts['name']}: {when} -> {facts['function']}() at {facts['where']}")
+        elif facts.get("kind") == "queue":
+            lines.append(f"  queue {facts['name']}: -> {facts['function']}() at {facts['where']}")
     return lines
 
 

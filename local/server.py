@@ -328,7 +328,10 @@ def serve(port: int, workers: int, host: str = "127.0.0.1", sock: socket.socket 
         sock.listen(2048)
     from uvicorn.supervisors import Multiprocess
 
+    from local import background
+
     config = uvicorn.Config("local.server:app", **options)
+    consuming = background.start(SRC, app.timeout())  # queues and schedules: one more environment beside these
     try:
         if workers > 1:
             # Workers are restarted by the supervisor, so a timed-out one can go, as a Lambda environment does.
@@ -340,6 +343,8 @@ def serve(port: int, workers: int, host: str = "127.0.0.1", sock: socket.socket 
     except KeyboardInterrupt:
         # uvicorn has already stopped gracefully; it raises Ctrl-C again for its caller, which this is.
         _log("stopped")
+    finally:
+        background.stop(consuming)
 
 
 def use_function_environment() -> None:
@@ -383,6 +388,7 @@ def banner(host: str, port: int, workers: int, database: str, reload: bool) -> s
         f"  database  {database}",
         f"  auth      {_auth_line()}",
         f"  reload    {'on: edits to ' + _shown(SRC) + ' restart the workers' if reload else 'off'}",
+        *_background_lines(),
     ]
     lines += [f"  warning   {line}" for line in unincluded_lines()]
     return "\n".join(lines)
@@ -423,6 +429,30 @@ def _routes_line(base: str) -> str:
     shown = ", ".join(f"{r.method} {r.path.text}" for r in rest[:4])
     more = f", and {len(rest) - 4} more" if len(rest) > 4 else ""
     return f"{base}  {shown}{more}"
+
+
+def _background_lines() -> list[str]:
+    """The jobs (with their timetable) and the queues (with their consumer), as the scanner reads them."""
+    from infra.routes import RouteError, scan_routes
+    from lambdakit.outbox import scheduled_jobs
+    from local.background import schedules_on
+
+    try:
+        routes = scan_routes(SRC / "lambda_function.py")
+    except RouteError:
+        return []
+    lines = []
+    jobs = scheduled_jobs(routes.jobs, bool(routes.queues))
+    if jobs:
+        shown = ", ".join(f"{j.name} {j.expression}{' ' + j.timezone if j.timezone else ''}" for j in jobs)
+        state = "on their timetable (SCHEDULES=off to stop)" if schedules_on() else "off (SCHEDULES=off)"
+        lines.append(f"  jobs      {shown}; {state}; one now: make run-local JOB=name")
+    for consumer in routes.queues:
+        lines.append(
+            f"  queue     {consumer.queue} -> {consumer.function}() (batches of {consumer.batch_size},"
+            f" dead-lettered after {consumer.max_receives} tries)"
+        )
+    return lines
 
 
 def _shown(path: Path) -> str:

@@ -23,7 +23,7 @@ from typing import Any, TypeVar, overload
 import psycopg2
 import psycopg2.extensions
 
-from lambdakit import metrics, session, snapstart
+from lambdakit import metrics, outbox, session, snapstart
 from lambdakit.credentials import database_credentials, refresh_credentials
 from lambdakit.errors import (
     ApiError,
@@ -295,8 +295,12 @@ def _run(fn: Callable[..., Any], read_only: bool, args: tuple, kwargs: dict) -> 
             if not read_only:
                 committing = True
                 conn.commit()
+                if outbox.pending:
+                    outbox.committed(conn)  # what the transaction enqueued goes out now that it is committed
             return result
         except BaseException as exc:
+            if outbox.pending:
+                outbox.rolled_back()
             ended = _session_ended(conn, exc)
             if ended:
                 _discard(conn)
@@ -320,6 +324,8 @@ def _run(fn: Callable[..., Any], read_only: bool, args: tuple, kwargs: dict) -> 
 
 # With SnapStart, the runtime closes the connection around the snapshot; elsewhere this registers nothing.
 snapstart.register_hooks(close_connection)
+# enqueue() writes into the running transaction, found through this; the outbox never imports this module.
+outbox.use_transactions(lambda: _current)
 
 
 @overload
@@ -365,3 +371,11 @@ def migrate(conn: TrackedConnection) -> dict:
     from lambdakit.migrator import apply_migrations  # only this route needs it, and never on a cold start
 
     return {"applied": apply_migrations(conn)}
+
+
+# Scheduled by the stack only where the function consumes a queue (lambdakit.outbox.RELAY_JOB).
+@maintenance.schedule("rate(10 minutes)", name="relay_outbox")
+@transaction
+def relay_outbox(conn: TrackedConnection) -> dict:
+    """Send the messages of committed work that could not be sent at once; forget those sent a month ago."""
+    return {"sent": outbox.relay_unsent(conn), "purged": outbox.purge_outbox(conn, older_than_days=30)}

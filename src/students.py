@@ -9,6 +9,10 @@ Every SQL value is a bound parameter.
 Who may call: any signed-in user reads (the stack's `auth`), group `staff` writes, `admin` deletes.
 The gateway and AppSync check the sign-in (and, for GraphQL, src/schema.graphql's directives); the
 function checks the groups again whatever the source.
+
+Background work: creating a student sends a message to the queue `welcome` (only once the student is
+committed), whose consumer welcomes each student once however often the message comes; a nightly job
+forgets the messages sent over a week ago.
 """
 
 from __future__ import annotations
@@ -19,11 +23,14 @@ from db_utils import transaction
 from lambdakit import (
     DEFAULT_LIMIT,
     PAGE_PARAMS,
+    Message,
     NotFound,
     Response,
     Router,
     decode_cursor,
     encode_cursor,
+    enqueue,
+    purge_outbox,
     validate,
 )
 
@@ -86,6 +93,13 @@ RETURNING student_id, student_uuid, first_name, last_name, status, program_id, a
 DELETE_STUDENT = """
 DELETE FROM students WHERE student_id = %(student_id)s
 RETURNING student_id, student_uuid, first_name, last_name, status, program_id, active, created_at, updated_at
+"""
+# Idempotent: a second delivery of a welcome (or a second message for the same student) changes nothing,
+# and a student deleted before the welcome arrived is not welcomed.
+RECORD_WELCOME = """
+INSERT INTO student_welcomes (student_id, message_id)
+SELECT student_id, %(message_id)s FROM students WHERE student_id = %(student_id)s
+ON CONFLICT (student_id) DO NOTHING
 """
 UPDATABLE_COLUMNS = ("student_uuid", "first_name", "last_name", "status", "program_id", "active")
 _RETURNING = sql.SQL(
@@ -150,6 +164,7 @@ def create_student(conn, body: dict) -> Response:
     with conn.cursor() as cur:
         cur.execute(INSERT_STUDENT, student)
         row = cur.fetchone()
+    enqueue("welcome", {"student_id": row["student_id"]})  # sent once this transaction commits
     return Response(row, status=201, headers={"Location": f"/students/{row['student_id']}"})
 
 
@@ -188,3 +203,19 @@ def delete_student(conn, student_id: int) -> dict:
     if row is None:
         raise NotFound(f"student {student_id} not found")
     return row
+
+
+# -- background work ---------------------------------------------------------------------------------
+@router.queue("welcome", batch_size=10, max_receives=5)
+@transaction
+def welcome_student(conn, message: Message) -> None:
+    """Welcome a new student (here: note it; a real one would also send an e-mail), once per student."""
+    with conn.cursor() as cur:
+        cur.execute(RECORD_WELCOME, {"student_id": message.body["student_id"], "message_id": message.id})
+
+
+@router.schedule("cron(0 3 * * ? *)", timezone="Europe/Paris")
+@transaction
+def purge_sent_messages(conn) -> dict:
+    """Nightly at 03:00 Paris time: forget the outbox's messages sent more than a week ago."""
+    return {"purged": purge_outbox(conn, older_than_days=7)}

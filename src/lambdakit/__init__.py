@@ -31,14 +31,18 @@ _EXPORTS = {
     "PAGE_PARAMS": "lambdakit.pagination",
     "encode_cursor": "lambdakit.pagination",
     "decode_cursor": "lambdakit.pagination",
+    "enqueue": "lambdakit.outbox",
+    "purge_outbox": "lambdakit.outbox",
+    "Message": "lambdakit.background",
 }
 __all__ = [  # noqa: RUF022 - the order of _EXPORTS
     "Router", "Request", "Caller", "Response", "redirect", "validate", "ApiError",
     "BadRequest", "NotFound", "Unauthorized", "Forbidden", "Conflict", "ServiceUnavailable", "DEFAULT_LIMIT",
-    "PAGE_PARAMS", "encode_cursor", "decode_cursor",
+    "PAGE_PARAMS", "encode_cursor", "decode_cursor", "enqueue", "purge_outbox", "Message",
 ]  # fmt: skip
 
 if TYPE_CHECKING:
+    from lambdakit.background import Message
     from lambdakit.errors import (
         ApiError,
         BadRequest,
@@ -48,6 +52,7 @@ if TYPE_CHECKING:
         ServiceUnavailable,
         Unauthorized,
     )
+    from lambdakit.outbox import enqueue, purge_outbox
     from lambdakit.pagination import DEFAULT_LIMIT, PAGE_PARAMS, decode_cursor, encode_cursor
     from lambdakit.request import Caller, Request
     from lambdakit.response import Response, redirect

@@ -32,6 +32,9 @@ DATABASE_RECONNECT = "DatabaseReconnect"
 DATABASE_RETRY = "DatabaseRetry"
 CREDENTIALS_REFRESH = "CredentialsRefresh"
 TOO_MANY_CONNECTIONS = "TooManyConnections"
+JOB_FAILED = "JobFailed"
+MESSAGE_FAILED = "MessageFailed"
+OUTBOX_UNSENT = "OutboxUnsent"
 
 _connections_opened = 0
 _credentials_seconds: float | None = None
@@ -109,6 +112,21 @@ def connect_failed(exc: BaseException) -> None:
     message = str(exc).lower()
     if getattr(exc, "pgcode", None) == "53300" or "too many" in message or "connection slots are reserved" in message:
         _emit({TOO_MANY_CONNECTIONS: ("Count", 1)})
+
+
+def job_failed(job: str) -> None:
+    """A scheduled job raised: Lambda retries it, then hands it to the jobs' dead-letter queue."""
+    _emit({JOB_FAILED: ("Count", 1)}, {"job": job})
+
+
+def message_failed(queue: str) -> None:
+    """A consumer raised on one message: it returns to its queue (and after its last try, to the dead-letter queue)."""
+    _emit({MESSAGE_FAILED: ("Count", 1)}, {"queue": queue})
+
+
+def outbox_unsent(count: int) -> None:
+    """Messages of committed work that could not be sent after the commit; the outbox relay sends them later."""
+    _emit({OUTBOX_UNSENT: ("Count", count)})
 
 
 def reset() -> None:

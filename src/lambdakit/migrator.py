@@ -19,6 +19,9 @@ from lambdakit.errors import ApiError
 from lambdakit.settings import session_timeouts
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# The machinery's own tables (the outbox): files named lambdakit_NNNN_*.sql, recorded under those names,
+# so they never collide with the project's 0001_, 0002_, ... and always apply before the project's.
+MACHINERY_DIR = Path(__file__).resolve().parent / "migrations"
 # Any constant will do; it only has to be the same for every migrator of this database.
 _LOCK_KEY = 727274
 _LEDGER = """
@@ -36,8 +39,9 @@ class MigrationFailed(ApiError):
 
 
 def migration_files(directory: Path = MIGRATIONS_DIR) -> list[Path]:
-    """The migration files in the order they apply: by name, so prefix them 0001_, 0002_, ..."""
-    return sorted(p for p in Path(directory).glob("*.sql") if p.is_file())
+    """The migration files in the order they apply: the machinery's, then the project's by name (0001_, 0002_, ...)."""
+    machinery = sorted(p for p in MACHINERY_DIR.glob("lambdakit_*.sql") if p.is_file())
+    return machinery + sorted(p for p in Path(directory).glob("*.sql") if p.is_file() and p not in machinery)
 
 
 def apply_migrations(conn: Any, directory: Path = MIGRATIONS_DIR) -> list[str]:

@@ -298,7 +298,50 @@ class DirectRoute:
         return self.name
 
 
-Route = RestRoute | GraphqlRoute | DirectRoute
+@record(uncompared=("where",))
+class ScheduledJob:
+    """`@router.schedule(expression)`: a job EventBridge Scheduler starts on its timetable, by name.
+
+    `expression` is `rate(...)` or `cron(...)` as EventBridge Scheduler reads it; `timezone` (IANA) is
+    the one its cron fields are in (UTC when None).
+    """
+
+    name: str
+    expression: str
+    function: str
+    module: str = ""
+    timezone: str | None = None
+    spec: Spec = Spec()
+    where: str = ""
+
+    @property
+    def key(self) -> str:
+        """The job's name: unique within a table."""
+        return self.name
+
+
+@record(uncompared=("where",))
+class QueueConsumer:
+    """`@router.queue(name)`: the consumer of one SQS queue, handed each message of a batch on its own.
+
+    After `max_receives` failed deliveries a message moves to the queue's dead-letter queue.
+    """
+
+    queue: str
+    function: str
+    module: str = ""
+    batch_size: int = 10
+    max_receives: int = 5
+    spec: Spec = Spec()
+    where: str = ""
+
+    @property
+    def key(self) -> str:
+        """The queue's name: unique within a table."""
+        return self.queue
+
+
+Route = RestRoute | GraphqlRoute | DirectRoute | ScheduledJob | QueueConsumer
 
 
 def check_rest(method: Any, path: Any, status: Any = 200) -> tuple[str, PathTemplate]:
@@ -361,6 +404,132 @@ def direct_route(name: Any, function: str, **rest: Any) -> DirectRoute:
     return route
 
 
+# -- background work --------------------------------------------------------------------------------
+_QUEUE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}\Z")
+_RATE = re.compile(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)\Z")
+_TIMEZONE = re.compile(r"[A-Za-z]+(?:[/_+-][A-Za-z0-9]+)*\Z")
+_MONTHS = {name: str(n) for n, name in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split(), 1)}
+_DAYS = {name: str(n) for n, name in enumerate("SUN MON TUE WED THU FRI SAT".split(), 1)}
+# EventBridge's cron fields: name, lowest and highest value, names it accepts for values.
+_CRON_FIELDS = (
+    ("minutes", 0, 59, {}),
+    ("hours", 0, 23, {}),
+    ("day-of-month", 1, 31, {}),
+    ("month", 1, 12, _MONTHS),
+    ("day-of-week", 1, 7, _DAYS),
+    ("year", 1970, 2199, {}),
+)
+BATCH_SIZES = range(1, 11)  # SQS's largest batch without a batching window
+MAX_RECEIVES = range(1, 1001)  # what a redrive policy's maxReceiveCount takes
+
+
+def check_schedule(expression: Any, timezone: Any = None) -> None:
+    """RouteError unless `expression` is EventBridge Scheduler's `rate(...)` or `cron(...)`, `timezone` an IANA name."""
+    if not isinstance(expression, str):
+        raise RouteError(f"schedule {expression!r}: write rate(1 hour) or cron(0 3 * * ? *)")
+    if timezone is not None and not (isinstance(timezone, str) and _TIMEZONE.match(timezone)):
+        raise RouteError(f"timezone={timezone!r}: an IANA time zone such as Europe/Paris")
+    rate = _RATE.match(expression)
+    if rate:
+        value, unit = int(rate.group(1)), rate.group(2)
+        if value < 1 or (value == 1) != (not unit.endswith("s")):
+            raise RouteError(f"schedule {expression!r}: rate(1 hour), rate(2 hours): singular for 1 only, at least 1")
+        if timezone is not None:
+            raise RouteError(f"schedule {expression!r}: a rate runs by the clock it started on; timezone is for cron")
+        return
+    if expression.startswith("cron(") and expression.endswith(")"):
+        problem = _cron_problem(expression[5:-1].split())
+        if problem:
+            raise RouteError(f"schedule {expression!r}: {problem}")
+        return
+    raise RouteError(f"schedule {expression!r}: write rate(1 hour) or cron(0 3 * * ? *), as EventBridge does")
+
+
+def _cron_problem(fields: list[str]) -> str | None:
+    if len(fields) != 6:
+        return "six fields: minutes hours day-of-month month day-of-week year"
+    if (fields[2] == "?") == (fields[4] == "?"):
+        return "one of day-of-month and day-of-week must be ?, not both"
+    for (name, low, high, names), text in zip(_CRON_FIELDS, fields, strict=True):
+        if not all(_cron_item(item, name, low, high, names) for item in text.split(",")):
+            return f"{name} {text!r} is not one EventBridge accepts"
+    return None
+
+
+def _cron_item(item: str, field: str, low: int, high: int, names: dict[str, str]) -> bool:
+    def value(text: str) -> bool:
+        text = names.get(text.upper(), text)
+        return text.isdigit() and low <= int(text) <= high
+
+    if item == "?":
+        return field in ("day-of-month", "day-of-week")
+    if field == "day-of-month" and (item in ("L", "LW") or (item.endswith("W") and value(item[:-1]))):
+        return True
+    if field == "day-of-week":
+        if item == "L" or (item.endswith("L") and value(item[:-1])):
+            return True
+        if "#" in item:
+            day, _, nth = item.partition("#")
+            return value(day) and nth in ("1", "2", "3", "4", "5")
+    base, slash, step = item.partition("/")
+    if slash and not (step.isdigit() and int(step) >= 1):
+        return False
+    if base == "*":
+        return True
+    start, dash, end = base.partition("-")
+    return value(start) and (not dash or value(end))
+
+
+def check_queue(queue: Any, batch_size: Any = 10, max_receives: Any = 5) -> None:
+    """RouteError unless the queue's name, batch size (1..10) and receives before dead-lettering (1..1000) fit SQS."""
+    if not isinstance(queue, str) or not _QUEUE_NAME.match(queue):
+        raise RouteError(f"queue {queue!r}: a name of letters, digits, _ and -, starting with a letter, up to 40")
+    for name, value, allowed in (("batch_size", batch_size, BATCH_SIZES), ("max_receives", max_receives, MAX_RECEIVES)):
+        if not isinstance(value, int) or isinstance(value, bool) or value not in allowed:
+            raise RouteError(f"{name}={value!r}: {allowed.start}..{allowed.stop - 1}")
+
+
+def scheduled_job(name: Any, expression: Any, function: str, *, timezone: Any = None, **rest: Any) -> ScheduledJob:
+    """A checked ScheduledJob: a name as direct routes have, a schedule EventBridge takes (inputs: `check_inputs`)."""
+    try:
+        check_direct(name)
+        check_schedule(expression, timezone)
+    except RouteError as exc:
+        raise RouteError(f"{exc} on {function}()") from None
+    return ScheduledJob(name, expression, function, timezone=timezone, **rest)
+
+
+def queue_consumer(
+    queue: Any, function: str, *, batch_size: Any = 10, max_receives: Any = 5, **rest: Any
+) -> QueueConsumer:
+    """A checked QueueConsumer: a queue SQS can hold (its function's one message: `check_inputs`)."""
+    try:
+        check_queue(queue, batch_size, max_receives)
+    except RouteError as exc:
+        raise RouteError(f"{exc} on {function}()") from None
+    return QueueConsumer(queue, function, batch_size=batch_size, max_receives=max_receives, **rest)
+
+
+def check_inputs(route: Route) -> None:
+    """RouteError when a job takes inputs or a consumer does not take exactly one (the message).
+
+    Judged on the function as finally served (`@transaction` written above the decorator takes its
+    connection away only then), by the runtime when it builds its table and by the scanner alike.
+    """
+    spec = route.spec
+    if isinstance(route, ScheduledJob):
+        required = [p.name for p in spec.parameters if p.required]
+        if required:
+            raise RouteError(
+                f"job {route.name!r} on {route.function}(): a job takes no inputs, but it requires {required[0]}"
+            )
+    elif isinstance(route, QueueConsumer):
+        if len(spec.parameters) != 1 or spec.parameters[0].injected or spec.accepts_any:
+            raise RouteError(
+                f"queue {route.queue!r} on {route.function}(): a consumer takes one parameter, the message"
+            )
+
+
 def _check_spec(spec: Spec, function: str) -> None:
     for name in spec.params:
         if spec.parameter(name) is None:
@@ -405,6 +574,8 @@ class RouteTable:
         self.rest: tuple[RestRoute, ...] = ()
         self.graphql: tuple[GraphqlRoute, ...] = ()
         self.direct: tuple[DirectRoute, ...] = ()
+        self.jobs: tuple[ScheduledJob, ...] = ()
+        self.queues: tuple[QueueConsumer, ...] = ()
         self._by_key: dict[tuple[str, Any], Route] = {}
         self._variables: dict[str, tuple[str, RestRoute]] = {}
         self._ordered: dict[str, list[RestRoute]] = {}
@@ -424,6 +595,10 @@ class RouteTable:
             self._ordered = {}
         elif isinstance(route, GraphqlRoute):
             self.graphql += (route,)
+        elif isinstance(route, ScheduledJob):
+            self.jobs += (route,)
+        elif isinstance(route, QueueConsumer):
+            self.queues += (route,)
         else:
             self.direct += (route,)
         self._by_key[key] = route
@@ -440,7 +615,7 @@ class RouteTable:
         self._variables = found
 
     def __iter__(self) -> Any:
-        return iter((*self.rest, *self.graphql, *self.direct))
+        return iter((*self.rest, *self.graphql, *self.direct, *self.jobs, *self.queues))
 
     def rest_route(self, method: str, path: str) -> RestRoute | None:
         """The REST route declared for exactly this method and path template (API Gateway's `resource`)."""
@@ -456,6 +631,16 @@ class RouteTable:
         """The direct route of that name, if declared."""
         route = self._by_key.get(("DirectRoute", name))
         return route if isinstance(route, DirectRoute) else None
+
+    def job(self, name: str) -> ScheduledJob | None:
+        """The scheduled job of that name, if declared."""
+        route = self._by_key.get(("ScheduledJob", name))
+        return route if isinstance(route, ScheduledJob) else None
+
+    def consumer(self, queue: str) -> QueueConsumer | None:
+        """The consumer of that queue, if declared."""
+        route = self._by_key.get(("QueueConsumer", queue))
+        return route if isinstance(route, QueueConsumer) else None
 
     def match(self, method: str, path: str, *, ignore_trailing_slash: bool = True) -> Match:
         """The route API Gateway would pick for `method path`, or the methods its path allows (405), or nothing (404).
@@ -482,6 +667,10 @@ def label(route: Route) -> str:
         return f"REST {route.method} {route.path.text}"
     if isinstance(route, GraphqlRoute):
         return f"GraphQL {route.type_name}.{route.field}"
+    if isinstance(route, ScheduledJob):
+        return f"job {route.name!r}"
+    if isinstance(route, QueueConsumer):
+        return f"queue {route.queue!r}"
     return f"direct {route.name!r}"
 
 
@@ -508,4 +697,8 @@ def describe(route: Route) -> dict[str, Any]:
     }
     if isinstance(route, RestRoute):
         described["status"] = route.status
+    elif isinstance(route, ScheduledJob):
+        described.update(expression=route.expression, timezone=route.timezone)
+    elif isinstance(route, QueueConsumer):
+        described.update(batch_size=route.batch_size, max_receives=route.max_receives)
     return described

@@ -28,15 +28,22 @@ from lambdakit.routemodel import (
     DirectRoute,
     GraphqlRoute,
     Match,
+    QueueConsumer,
     RestRoute,
     RouteError,
     RouteTable,
+    ScheduledJob,
     check_direct,
     check_graphql,
+    check_inputs,
+    check_queue,
     check_rest,
+    check_schedule,
     direct_route,
     graphql_route,
+    queue_consumer,
     rest_route,
+    scheduled_job,
 )
 
 _DECLARED = ("body", "response", "params", "summary", "auth", "groups", "scopes")
@@ -106,7 +113,9 @@ class Endpoint:
         self.spec = spec_of(target, **{k: v for k, v in self.declared.items() if k in _DECLARED})
         self.binding = Binding(self.spec)
 
-    def record(self, kind: str, args: tuple, options: dict[str, Any]) -> RestRoute | GraphqlRoute | DirectRoute:
+    def record(
+        self, kind: str, args: tuple, options: dict[str, Any]
+    ) -> RestRoute | GraphqlRoute | DirectRoute | ScheduledJob | QueueConsumer:
         """The record of one registration; RouteError naming the function's file and line when it cannot be."""
         common = {"module": self.fn.__module__, "spec": self.spec, "where": self.where}
         try:
@@ -114,6 +123,11 @@ class Endpoint:
                 return rest_route(*args, self.name, **options, **common)
             if kind == "graphql":
                 return graphql_route(*args, self.name, **common)
+            if kind == "schedule":
+                expression, name = args
+                return scheduled_job(name or self.name, expression, self.name, **options, **common)
+            if kind == "queue":
+                return queue_consumer(*args, self.name, **options, **common)
             return direct_route(*args, self.name, **common)
         except RouteError as exc:
             raise RouteError(f"{self.where}: {exc}") from None
@@ -218,6 +232,30 @@ class Router:
         check_direct(name)
         return self._register("direct", (name,), {}, {"body": body, "groups": groups, "scopes": scopes})
 
+    def schedule(
+        self, expression: str, *, timezone: str | None = None, name: str | None = None
+    ) -> Callable[[Callable], Callable]:
+        """Run `fn` on a timetable: `rate(1 hour)` or `cron(0 3 * * ? *)` (EventBridge Scheduler's forms).
+
+        `timezone` (IANA, for cron) is the one its fields are in, UTC by default; `name` is the job's
+        name (the function's by default), what `make run-local JOB=...` and the scheduled event carry.
+        The function takes no inputs; a job that raises is logged, counted and retried.
+        """
+        check_schedule(expression, timezone)
+        if name is not None:
+            check_direct(name)
+        return self._register("schedule", (expression, name), {"timezone": timezone}, {})
+
+    def queue(self, queue: str, *, batch_size: int = 10, max_receives: int = 5) -> Callable[[Callable], Callable]:
+        """Consume the SQS queue `queue`: `fn` gets one `Message` at a time, each in its own call.
+
+        Messages come in batches of up to `batch_size`; a message whose call raises is delivered again,
+        alone of its batch, and after `max_receives` deliveries moves to the queue's dead-letter queue.
+        Send with `enqueue(queue, body)`.
+        """
+        check_queue(queue, batch_size, max_receives)
+        return self._register("queue", (queue,), {"batch_size": batch_size, "max_receives": max_receives}, {})
+
     def _register(
         self, kind: str, args: tuple, options: dict[str, Any], declared: dict[str, Any]
     ) -> Callable[[Callable], Callable]:
@@ -271,6 +309,7 @@ class Router:
                     endpoint.resolve()
                     record = endpoint.record(kind, args, options)
                     try:
+                        check_inputs(record)
                         table.add(record)
                     except RouteError as exc:
                         raise RouteError(f"{endpoint.where}: {exc}") from None
@@ -284,7 +323,7 @@ class Router:
 
     # -- dispatch ---------------------------------------------------------------------------------
     def handle(self, event: Any, context: Any = None) -> Any:
-        """Answer any supported event: REST v1 (default), HTTP API v2, AppSync, or a direct invoke."""
+        """Answer any supported event: REST v1 (default), HTTP API v2, AppSync, a direct invoke, a job, an SQS batch."""
         table = self._table if self._table is not None else self.routes
         observability.start_request(event, context)
         if isinstance(event, dict):
@@ -297,6 +336,8 @@ class Router:
                 return self._graphql(event, context, info)
             if "route" in event:
                 return self._direct(event, context)
+            if "job" in event or "Records" in event:
+                return self._background(table, event, context)
         return {"error": {"status": 400, "message": proxy.UNRECOGNISED}}
 
     def _rest(self, table: RouteTable, event: dict, context: Any, *, http_api: bool) -> dict[str, Any]:
@@ -341,6 +382,17 @@ class Router:
             if getattr(failure, "retry_after", None) is not None:
                 error["retryAfter"] = failure.retry_after
             return {"error": error}
+
+    def _background(self, table: RouteTable, event: dict, context: Any) -> Any:
+        """A scheduled job or an SQS batch, run by lambdakit.background with the endpoints that serve them."""
+        from lambdakit import background  # only the functions that run background work load it
+
+        if "job" in event:
+            name = event.get("job")
+            endpoint = self._endpoints.get(("schedule", name)) if isinstance(name, str) else None
+            return background.run_job(name, endpoint, event, context)
+        consumers = {route.queue: self._endpoints[("queue", route.key)] for route in table.queues}
+        return background.consume_batch(consumers, event, context)
 
 
 def _failure(exc: BaseException, where: str) -> ApiError:

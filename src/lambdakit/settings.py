@@ -226,3 +226,23 @@ def extension_port() -> int | None:
     """The Parameters and Secrets extension's port, when the stack added its layer (it sets the variable)."""
     raw = os.environ.get("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", "").strip()
     return int(raw) if raw.isdigit() else None
+
+
+@lru_cache(maxsize=1)
+def queue_urls() -> dict[str, str]:
+    """QUEUE_URLS: each queue's URL by the name its consumer declares (set by the stack, and by `make serve`).
+
+    A value that is not a JSON object of strings is a ConfigError: a message could go nowhere else.
+    """
+    import json
+
+    raw = os.environ.get("QUEUE_URLS", "").strip()
+    if not raw:
+        return {}
+    try:
+        urls = json.loads(raw)
+    except ValueError:
+        raise ConfigError("QUEUE_URLS must be a JSON object of queue name to URL") from None
+    if not isinstance(urls, dict) or not all(isinstance(v, str) and v for v in urls.values()):
+        raise ConfigError("QUEUE_URLS must be a JSON object of queue name to URL")
+    return urls

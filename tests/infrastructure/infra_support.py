@@ -90,6 +90,33 @@ def delete_student(conn, student_id: int):
     return None
 """
 
+# The same routes with background work: a job in a time zone and two queue consumers (tests and the matrix).
+BACKGROUND_SOURCE = (
+    LAMBDA_SOURCE
+    + '''
+
+from lambdakit import Message
+
+
+@router.schedule("cron(0 3 * * ? *)", timezone="Europe/Paris")
+@transaction
+def nightly(conn) -> dict:
+    """Nightly cleanup."""
+    return {}
+
+
+@router.queue("welcome", batch_size=5, max_receives=3)
+@transaction
+def welcome(conn, message: Message) -> None:
+    return None
+
+
+@router.queue("reports")
+def report(message: Message) -> None:
+    return None
+'''
+)
+
 SCHEMA = """
 type Student { studentId: Int! firstName: String }
 input StudentInput { firstName: String }

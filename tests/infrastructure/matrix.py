@@ -1,8 +1,9 @@
 """The settings matrix: every pair of documented setting values in at least one synthesized stack.
 
 The docs document auth x apiType x rdsProxy x createDatabase x snapStart x architecture x corsOrigins,
-deployed to any region. The full product is 4*2*2*2*2*2*3 = 768 stacks per region, minus the invalid
-ones: hours of synth and lint on CI's two cores. Most deploy failures come from one setting or from two
+deployed to any region, for routes with background work (schedules, queues) and without. The full
+product is 4*2*2*2*2*2*3*2 = 1536 stacks per region, minus the invalid ones: hours of synth and lint on
+CI's two cores. Most deploy failures come from one setting or from two
 settings meeting (a proxy and a created cluster; an architecture and a region), so the matrix covers every
 valid PAIR of values, regions included, in a few dozen stacks (a pairwise covering set).
 
@@ -28,6 +29,8 @@ FACTORS: dict[str, tuple[Any, ...]] = {
     "architecture": ("x86_64", "arm64"),
     "corsOrigins": ("none", "one", "several"),
     "region": ("us-east-1", "eu-central-2", "ca-west-1"),
+    # Routes with background work (a job, two queue consumers) or without.
+    "background": (False, True),
 }
 
 Row = dict[str, Any]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from infra_support import ROOT, project_context, write_module
+from infra_support import BACKGROUND_SOURCE, ROOT, project_context, write_module
 from matrix import FACTORS, context, covering_rows, pairs, valid, wanted_pairs
 
 from infra.config import ConfigError, load_config
@@ -48,11 +48,13 @@ def matrix(tmp_path_factory) -> Matrix:
     base = project_context(src)
     result = Matrix(directory / "cdk.out")
     app = cdk.App(context=base, outdir=str(result.outdir))
-    routes = scan_routes(src / "lambda_function.py")
+    # The same stacks, with or without background work: the routes of the row's variant.
+    background = write_module(directory / "background", routes=BACKGROUND_SOURCE)
+    routes = {False: scan_routes(src / "lambda_function.py"), True: scan_routes(background)}
     built = []
     for number, row in enumerate(covering_rows(), start=1):
         config = load_config({**base, **context(row, f"matrix{number:02d}")}.get, {})
-        built.append((row, config, ApiStack(app, config.stack_name, config=config, routes=routes)))
+        built.append((row, config, ApiStack(app, config.stack_name, config=config, routes=routes[row["background"]])))
     add_checks(app)
     assembly = app.synth()
     for row, config, stack in built:

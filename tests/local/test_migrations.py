@@ -15,6 +15,9 @@ from local.events import LambdaContext, direct_event
 from tests.conftest import reset_runtime
 from tests.support.app import handler
 
+# The machinery's own migrations (the outbox), applied before a project's on a database that lacks them.
+MACHINERY = [path.name for path in sorted(migrator.MACHINERY_DIR.glob("lambdakit_*.sql"))]
+
 
 def _write(directory: Path, files: dict[str, str]) -> Path:
     directory.mkdir(exist_ok=True)
@@ -45,11 +48,11 @@ def test_pending_migrations_apply_once_in_name_order_and_are_recorded(empty_db, 
             "0001_create.sql": "CREATE TABLE things (id serial PRIMARY KEY, name text NOT NULL);",
         },
     )
-    assert apply_migrations(empty_db, folder) == ["0001_create.sql", "0002_add_row.sql"]
+    assert apply_migrations(empty_db, folder) == [*MACHINERY, "0001_create.sql", "0002_add_row.sql"]
     assert apply_migrations(empty_db, folder) == []
     assert _query(empty_db, "SELECT count(*) FROM things") == [(1,)]
     recorded = _query(empty_db, "SELECT version FROM schema_migrations ORDER BY applied_at, version")
-    assert recorded == [("0001_create.sql",), ("0002_add_row.sql",)]
+    assert recorded == [*((name,) for name in MACHINERY), ("0001_create.sql",), ("0002_add_row.sql",)]
 
     (folder / "0003_more.sql").write_text("ALTER TABLE things ADD COLUMN note text;")
     assert apply_migrations(empty_db, folder) == ["0003_more.sql"]
@@ -70,10 +73,20 @@ def test_a_failing_migration_rolls_back_and_stops_before_the_next(empty_db, tmp_
     assert _exists(empty_db, "kept")
     assert not _exists(empty_db, "half_done"), "the failed file's first statement must be rolled back"
     assert not _exists(empty_db, "never"), "files after a failure must not run"
-    assert _query(empty_db, "SELECT version FROM schema_migrations") == [("0001_ok.sql",)]
+    assert _query(empty_db, "SELECT version FROM schema_migrations") == [
+        *((name,) for name in MACHINERY),
+        ("0001_ok.sql",),
+    ]
 
     (folder / "0002_bad.sql").write_text("CREATE TABLE half_done (id int);")
     assert apply_migrations(empty_db, folder) == ["0002_bad.sql", "0003_later.sql"]
+
+
+def test_the_machinerys_migrations_apply_first_under_names_that_never_meet_a_projects(empty_db, tmp_path):
+    assert MACHINERY and all(name.startswith("lambdakit_") for name in MACHINERY)
+    folder = _write(tmp_path / "m", {"0001_outbox.sql": "CREATE TABLE mine (id int);"})
+    assert apply_migrations(empty_db, folder) == [*MACHINERY, "0001_outbox.sql"]
+    assert _exists(empty_db, "lambdakit_outbox") and _exists(empty_db, "mine")
 
 
 def test_the_project_schema_comes_from_src_migrations(empty_db):
@@ -109,7 +122,7 @@ def test_migrate_direct_route_applies_pending_files_once_through_the_handler(lam
     folder = _write(tmp_path / "m", {"0001_a.sql": "CREATE TABLE first_table (id int);", "0002_b.sql": "SELECT 1;"})
     monkeypatch.setattr(migrator, "apply_migrations", functools.partial(migrator.apply_migrations, directory=folder))
     first = handler(direct_event("migrate"), LambdaContext())
-    assert first == {"data": {"applied": ["0001_a.sql", "0002_b.sql"]}}
+    assert first == {"data": {"applied": [*MACHINERY, "0001_a.sql", "0002_b.sql"]}}
     assert handler(direct_event("migrate"), LambdaContext()) == {"data": {"applied": []}}
     assert _exists(lambda_on, "first_table")
 

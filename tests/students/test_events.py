@@ -20,7 +20,8 @@ from local.database import apply_migrations, apply_seed
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = sorted(p.stem for p in (ROOT / "events").glob("*.json"))
-# REST events: the status; direct invokes: the envelope's key; GraphQL: the field's value (a student).
+# REST events: the status; direct invokes: the envelope's key; GraphQL: the field's value (a student); a job's
+# event: its answer's `job`; an SQS batch: the partial batch response.
 EXPECTED: dict[str, int | str] = {
     "create_student": 201,
     "delete_student": 404,  # student 999999: deleting a real one would change the rows the others read
@@ -32,6 +33,8 @@ EXPECTED: dict[str, int | str] = {
     "direct_list_students": "data",
     "graphql_get_student": "studentId",
     "graphql_save_student": "studentId",
+    "scheduled_relay_outbox": "job",
+    "sqs_welcome_student": "batchItemFailures",
 }
 
 

@@ -24,6 +24,8 @@ ROOT = APP_DIR.parents[2]
 MIGRATIONS_DIR = APP_DIR / "migrations"
 SEED_FILE = APP_DIR / "seed.sql"
 MODULES = ("lambda_function.py", "fixture_widgets.py")
+# Background work (a queue, its consumer, a job): written into a src/ folder only by the tests that want it.
+BACKGROUND = APP_DIR / "fixture_background.py"
 # What the fixture app's seed holds: ids 1 to 5 in a fresh table, and the first row as written.
 SEEDED_IDS = (1, 2, 3, 4, 5)
 FIRST_ROW = {"widgetId": 1, "widgetUuid": "5e1d0c2a-1b3c-4d5e-8f60-7a8b9c0d0001", "name": "Sprocket", "maker": "Acme"}
