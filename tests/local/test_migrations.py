@@ -155,11 +155,12 @@ def test_migrating_stores_the_runtimes_timeouts_as_the_roles_defaults_for_pooler
     ]
 
 
-def test_a_project_without_migrations_gets_an_empty_ledger(empty_db, tmp_path):
-    for directory in (_write(tmp_path / "none", {}), tmp_path / "absent"):
+def test_a_project_without_migrations_of_its_own_gets_the_ledger_and_only_the_machinerys(empty_db, tmp_path):
+    machinery = [p.name for p in migrator.migration_files(tmp_path / "absent")]
+    for directory, expected in ((_write(tmp_path / "none", {}), machinery), (tmp_path / "absent", [])):
         conn = psycopg2.connect(empty_db)
         try:
-            assert migrator.apply_migrations(conn, directory) == []
+            assert migrator.apply_migrations(conn, directory) == expected
         finally:
             conn.close()
-        assert _query(empty_db, "SELECT count(*) FROM schema_migrations") == [(0,)]
+        assert _query(empty_db, "SELECT version FROM schema_migrations ORDER BY version") == [(n,) for n in machinery]
