@@ -18,6 +18,7 @@ from pathlib import Path
 
 from infra.config import ROOT, Config, project_config
 from infra.routes import Routes, scan_routes
+from lambdakit import outbox
 
 PAGE = ROOT / "docs" / "architecture.md"
 STAGE = "dev"
@@ -47,6 +48,7 @@ def mermaid(routes: Routes, config: Config) -> str:
     entry, entry_edges = _entry(routes, config)
     vpc, vpc_edges = _vpc(config)
     around, around_edges = _around(config)
+    background, background_edges = _background(routes)
     lines = [
         "flowchart LR",
         "  clients([Clients])",
@@ -56,9 +58,10 @@ def mermaid(routes: Routes, config: Config) -> str:
         *vpc,
         "    end",
         *around,
+        *background,
         "  end",
     ]
-    return "\n".join(lines + entry_edges + vpc_edges + around_edges) + "\n"
+    return "\n".join(lines + entry_edges + vpc_edges + around_edges + background_edges) + "\n"
 
 
 def _entry(routes: Routes, config: Config) -> tuple[list[str], list[str]]:
@@ -123,6 +126,21 @@ def _around(config: Config) -> tuple[list[str], list[str]]:
     return nodes, edges
 
 
+def _background(routes: Routes) -> tuple[list[str], list[str]]:
+    """The schedules that start jobs and the queues whose messages the function sends and consumes."""
+    nodes: list[str] = []
+    edges: list[str] = []
+    jobs = outbox.scheduled_jobs(routes.jobs, bool(routes.queues))
+    if jobs:
+        nodes.append(f"    scheduler{_shape('box', 'EventBridge Scheduler', _count(jobs, 'job', 'jobs'))}")
+        edges.append("  scheduler -->|on its timetable| fn")
+    if routes.queues:
+        names = ", ".join(q.queue for q in routes.queues)
+        nodes.append(f"    queues{_shape('box', 'SQS: ' + names, 'each with a dead-letter queue')}")
+        edges += ["  fn -.->|sends after commit| queues", "  queues -->|batches| fn"]
+    return nodes, edges
+
+
 def _shape(kind: str, *lines: str) -> str:
     """A node's shape and label: a box, or a cylinder for a database."""
     label = _label(*lines)
@@ -155,6 +173,9 @@ def route_table(routes: Routes, config: Config) -> str:
         f"| GraphQL `{r.type_name}.{r.field}` | `{r.function}` | {_who(r.spec, config.auth)} |" for r in routes.graphql
     ]
     rows += [f"| direct `{r.name}` | `{r.function}` | {_who(r.spec, 'direct')} |" for r in routes.direct]
+    jobs = outbox.scheduled_jobs(routes.jobs, bool(routes.queues))
+    rows += [f"| job `{r.name}`: `{r.expression}` | `{r.function}` | EventBridge Scheduler |" for r in jobs]
+    rows += [f"| queue `{r.queue}` | `{r.function}` | messages the function sends |" for r in routes.queues]
     return "\n".join(rows) + "\n"
 
 
