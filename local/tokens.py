@@ -95,9 +95,14 @@ def issue_token(
     user: str, groups: tuple[str, ...] = (), scopes: tuple[str, ...] = (), *, ttl: int = 3600, now: float | None = None
 ) -> str:
     """A signed bearer token the local server accepts until it expires (`ttl` seconds)."""
+    return sign_claims(claims_for(user, groups, scopes, ttl=ttl, now=now))
+
+
+def sign_claims(claims: dict[str, Any]) -> str:
+    """`claims` as a token signed by the local key (RS256, as Cognito signs)."""
     import jwt
 
-    return jwt.encode(claims_for(user, groups, scopes, ttl=ttl, now=now), _private_key(), algorithm="RS256")
+    return jwt.encode(claims, _private_key(), algorithm="RS256")
 
 
 def verify_token(token: str) -> dict[str, Any]:

@@ -32,9 +32,48 @@ _JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+\+)?json\s*(?:;.*)?$", re.IGNO
 _JSON_HEADERS = {"Content-Type": "application/json"}
 
 
+# What each event format holds as an object, and as text: the router reads them, so any other type is a 400.
+_REST_OBJECTS = (
+    "headers",
+    "multiValueHeaders",
+    "queryStringParameters",
+    "multiValueQueryStringParameters",
+    "pathParameters",
+    "stageVariables",
+    "requestContext",
+)
+_HTTP_OBJECTS = ("headers", "queryStringParameters", "pathParameters", "stageVariables", "requestContext")
+_REST_TEXTS = ("resource", "body")
+_HTTP_TEXTS = ("routeKey", "rawQueryString", "body")
+
+
 # -- in ------------------------------------------------------------------------------------------
+def check_event(event: dict, http_api: bool) -> None:
+    """400 naming the field when an API Gateway event holds the wrong type where the router reads it.
+
+    API Gateway never sends one; a hand-made event (a test, `make invoke`) may. The containers are checked
+    here, once; their values where they are read (query, path parameters, headers, claims).
+    """
+    for name in _HTTP_OBJECTS if http_api else _REST_OBJECTS:
+        value = event.get(name)
+        if value is not None and value.__class__ is not dict:
+            raise BadRequest(f"{name}: must be an object")
+    for name in _HTTP_TEXTS if http_api else _REST_TEXTS:
+        value = event.get(name)
+        if value is not None and value.__class__ is not str:
+            raise BadRequest(f"{name}: must be text")
+    flag = event.get("isBase64Encoded")
+    if flag is not None and flag.__class__ is not bool:
+        raise BadRequest("isBase64Encoded: must be true or false")
+    context = event.get("requestContext")
+    request_id = context.get("requestId") if context else None
+    if request_id is not None and request_id.__class__ is not str:
+        raise BadRequest("requestContext.requestId: must be text")
+
+
 def resolve(table: RouteTable, event: dict, http_api: bool) -> tuple[str, str, RestRoute, dict[str, str]]:
     """Method, path, route and path parameters: from API Gateway's own resolution when it named a route."""
+    check_event(event, http_api)
     if http_api:
         context = event.get("requestContext")
         http = context.get("http") if isinstance(context, dict) else None
@@ -73,6 +112,8 @@ def inputs(event: dict, path_parameters: Mapping[str, str], http_api: bool, bind
     has_query = event.get("queryStringParameters") or event.get("multiValueQueryStringParameters")
     found = _query_inputs(event, http_api, binding) if has_query else {}
     for name, value in path_parameters.items():
+        if value.__class__ is not str:
+            raise BadRequest(f"pathParameters.{name}: must be text")
         key = snake_case(str(name))
         if key in found:
             raise BadRequest(f"{name}: given in the path, so it cannot be a query parameter too")
@@ -93,13 +134,17 @@ def _query_inputs(event: dict, http_api: bool, binding: Binding) -> dict[str, An
     """
     single = event.get("queryStringParameters") or {}
     multi = {} if http_api else (event.get("multiValueQueryStringParameters") or {})
-    if not isinstance(single, dict) or not isinstance(multi, dict):
-        raise BadRequest(UNRECOGNISED)
+    for name, value in single.items():
+        if value.__class__ is not str:
+            raise BadRequest(f"queryStringParameters.{name}: must be text")
+    for name, values in multi.items():
+        if values.__class__ is not list or not all(v.__class__ is str for v in values):
+            raise BadRequest(f"multiValueQueryStringParameters.{name}: must be a list of strings")
     found: dict[str, Any] = {}
     for name in dict.fromkeys([*single, *multi]):
         key = binding.query_parameter(str(name))
         if binding.wants_list(key):
-            value: Any = multi.get(name) or str(single[name]).split(",")
+            value: Any = multi.get(name) or single[name].split(",")
         else:
             value = single[name] if name in single else (multi[name] or [None])[-1]
         found[key] = snakify(value, name)
@@ -112,6 +157,8 @@ def _header(headers: Any, name: str) -> str | None:
     if isinstance(headers, dict):
         for key, value in headers.items():
             if isinstance(key, str) and key.lower() == name:
+                if value is not None and value.__class__ is not str:
+                    raise BadRequest(f"headers.{key}: must be text")
                 found = value
     return found
 

@@ -315,9 +315,12 @@ class Router:
 
     def _graphql(self, event: dict, context: Any, info: dict) -> Any:
         """The field's resolver, called as AppSync's direct Lambda resolver expects: its data, or a raised error."""
-        field = f"{info.get('parentTypeName')}.{info.get('fieldName')}"
+        type_name, field_name = info.get("parentTypeName"), info.get("fieldName")
+        field = f"{type_name}.{field_name}"
         try:
-            endpoint = self._endpoints.get(("graphql", (info.get("parentTypeName"), info.get("fieldName"))))
+            if type_name.__class__ is not str or field_name.__class__ is not str:
+                raise BadRequest("info.parentTypeName, info.fieldName: must be text")
+            endpoint = self._endpoints.get(("graphql", (type_name, field_name)))
             if endpoint is None:
                 raise NotFound(f"no resolver for GraphQL field {field}")
             return endpoint.answer(event.get("arguments"), "arguments", Incoming(event, context, "graphql"))
