@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from lambdakit import observability, proxy
+from lambdakit import deadline, observability, proxy
 from lambdakit.authorization import authorize
 from lambdakit.binding import Binding, spec_of
 from lambdakit.errors import ApiError, BadRequest, InternalError, MethodNotAllowed, NotFound
@@ -286,6 +286,7 @@ class Router:
     def handle(self, event: Any, context: Any = None) -> Any:
         """Answer any supported event: REST v1 (default), HTTP API v2, AppSync, or a direct invoke."""
         table = self._table if self._table is not None else self.routes
+        deadline.begin(context)
         observability.start_request(event, context)
         if isinstance(event, dict):
             if "httpMethod" in event:
