@@ -62,6 +62,7 @@ class LocalGate:
     mode: str = "none"
     api_keys: bool = False
     appsync: Any = field(default=None, repr=False)
+    api_type: str = "rest"
 
     @classmethod
     def from_project(cls) -> LocalGate:
@@ -69,7 +70,7 @@ class LocalGate:
         from infra.config import project_config
 
         config = project_config()
-        return cls(mode=config.auth, api_keys=config.api_keys and config.api_type == "rest")
+        return cls(mode=config.auth, api_keys=config.api_keys and config.api_type == "rest", api_type=config.api_type)
 
     def warm(self) -> None:
         """Load what checking credentials needs at start-up, so the first request is not the slow one."""
@@ -124,8 +125,11 @@ class LocalGate:
         token = bearer_token(headers)
         if token is None:
             return Refusal(401, "Unauthorized")
+        # A REST API's Cognito authorizer takes an ID token, or an access token where the method has scopes;
+        # an HTTP API's JWT authorizer takes either.
+        uses = (("access",) if scopes else ("id",)) if self.api_type == "rest" else ("id", "access")
         try:
-            claims = verify_token(token)
+            claims = verify_token(token, uses)
         except InvalidToken:
             return Refusal(401, "Unauthorized")
         if scopes and not set(scopes) & set(str(claims.get("scope", "")).split()):
