@@ -13,6 +13,8 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import gc
+import sys
 
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter number in glibc's malloc.h
 _MMAP_THRESHOLD_BYTES = 128 * 1024  # glibc's starting value, now kept
@@ -38,7 +40,15 @@ def keep_large_blocks_returnable() -> None:
 
 
 def give_back() -> None:
-    """Return the heap's free pages to the system (after a large request; a millisecond or so)."""
+    """Let go of what the request left behind, then return the free pages to the system (after a large request).
+
+    Python's small objects live in 1 MiB arenas that go back only when empty: one survivor pins one.
+    The interpreter's attribute cache keeps the names it looked up (graphql-core builds names such as
+    `enter_field` afresh per node), and a cycle (an error's traceback and its frames) outlives the request
+    until collected: both are cleared first. Some tens of milliseconds, only after a large request.
+    """
+    sys._clear_type_cache()
+    gc.collect()
     libc = _libc()
     if libc is not None:
         libc.malloc_trim(0)

@@ -31,6 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SRC = Path(os.environ.get("LOCAL_SRC_DIR") or ROOT / "src").resolve()
 # API Gateway's own request limits (local/uploads.py); under them, Lambda's 6 MiB on the whole event applies.
 _TOO_LARGE = b'{"message":"request body is larger than API Gateway\'s 10 MB limit"}'
+# A GraphQL body past this size parses into enough objects to be worth giving back (local/memory.py).
+_LARGE_QUERY_BYTES = 64 * 1024
 _HEADERS_TOO_LARGE = b'{"message":"request line and headers are larger than API Gateway\'s 10240 bytes"}'
 _BAD_GATEWAY = b'{"message":"Internal server error"}'
 _JSON = [("content-type", "application/json")]
@@ -106,11 +108,15 @@ class LambdaApp:
             self._timeout = float(project_config().timeout_seconds)
         return self._timeout
 
-    def invoke(self, event: Any) -> Any:
-        """Invoke the handler as Lambda would; a timeout resets this execution environment (the worker)."""
-        outcome = invoke(self.module().handler, event, self.timeout())
+    def invoke(self, event: Any, timeout: float | None = None) -> Any:
+        """Invoke the handler as Lambda would; a timeout resets this execution environment (the worker).
+
+        `timeout` shortens the function's own (a GraphQL request's last fields get what is left of it).
+        """
+        seconds = self.timeout() if timeout is None else min(timeout, self.timeout())
+        outcome = invoke(self.module().handler, event, seconds)
         if outcome.timed_out:
-            _log(f"function timed out after {self.timeout():g} s (timeoutSeconds); Lambda resets the environment")
+            _log(f"function timed out after {seconds:g} s (timeoutSeconds); Lambda resets the environment")
             if os.environ.get("LOCAL_RESET_ON_TIMEOUT") == "1":
                 # A graceful stop: the answer in flight is written, then the supervisor starts a fresh worker.
                 os.kill(os.getpid(), signal.SIGTERM)
@@ -164,8 +170,10 @@ class LambdaApp:
         """The AppSync look-alike for this worker, built on first use from SRC/schema.graphql."""
         if self._graphql is None:
             from local.graphql import GraphqlEndpoint
+            from local.graphql_limits import GraphqlLimits
 
-            self._graphql = GraphqlEndpoint(SRC / "schema.graphql", self.invoke, self.router().routes.graphql)
+            routes = self.router().routes.graphql
+            self._graphql = GraphqlEndpoint(SRC / "schema.graphql", self.invoke, routes, GraphqlLimits.from_project())
             if self.gate.mode != "none" or self.gate.api_keys:
                 self._graphql.use_auth(AppSyncRules.from_project(self._graphql.sdl))
             if self._graphql.unknown:
@@ -254,7 +262,8 @@ class LambdaApp:
             await send({"type": "http.response.body", "body": data})
         finally:
             upload.release()
-        if upload.large or len(data) > LARGE_BYTES:
+        # A large body or answer, or a large GraphQL request (its parsed query is many small objects).
+        if upload.large or len(data) > LARGE_BYTES or (path == "/graphql" and upload.size > _LARGE_QUERY_BYTES):
             del upload, data
             memory.give_back()
         if os.environ.get("LOCAL_ACCESS_LOG", "1") != "0":
