@@ -89,7 +89,7 @@ def access_line(
 
 
 class LambdaApp:
-    """ASGI app that turns each HTTP request into a REST v1 event for `lambda_function.handler`."""
+    """ASGI app that turns each HTTP request into the event the stack's API type sends (REST v1, or HTTP API v2)."""
 
     def __init__(self, module: str = "lambda_function") -> None:
         self.module_name = module
