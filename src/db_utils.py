@@ -205,8 +205,7 @@ def _open(settings: DatabaseSettings, until: float | None = None) -> TrackedConn
     def connect(kwargs: dict[str, Any]) -> TrackedConnection:
         conn = psycopg2.connect(**kwargs)
         connected.append(time.monotonic())
-        if until is not None:
-            deadline.watchdog.watch(conn, until)
+        deadline.watchdog.watch(conn)
         return conn
 
     while True:
@@ -233,10 +232,10 @@ def _open(settings: DatabaseSettings, until: float | None = None) -> TrackedConn
             delay = min(delay * 2, 2.0)
 
 
-def get_connection(until: float | None = None) -> tuple[TrackedConnection, bool]:
+def get_connection() -> tuple[TrackedConnection, bool]:
     """The cached connection (and True), or a new one (and False) when there is none or it was closed.
 
-    `until` (a `time.monotonic()`) bounds the waits of opening a new one.
+    Opening a new one ends by the invocation's deadline (lambdakit.deadline), retries included.
     """
     global _connection
     if _connection is not None and not _connection.closed:
@@ -244,7 +243,7 @@ def get_connection(until: float | None = None) -> tuple[TrackedConnection, bool]
     started = time.perf_counter()
     try:
         # Both can find the configuration wanting: the settings, and the secret (no host).
-        _connection = _open(database_settings(), until)
+        _connection = _open(database_settings(), deadline.wait_until())
     except ConfigError as exc:
         logger.error("database is not configured", extra={"reason": str(exc)})
         raise InternalError() from exc
@@ -312,14 +311,12 @@ def _discard(conn: TrackedConnection) -> None:
 
 def _run(fn: Callable[..., Any], read_only: bool, args: tuple, kwargs: dict) -> Any:
     global _current
-    until = deadline.wait_until()
     watchdog = deadline.watchdog
     for attempt in (1, 2):
         began = time.monotonic()
         try:
-            conn, reused = get_connection(until)
-            if until is not None:
-                watchdog.watch(conn, until)
+            conn, reused = get_connection()
+            watchdog.watch(conn)  # its waits end by the invocation's deadline (lambdakit.deadline)
             if conn.autocommit != read_only:
                 conn.autocommit = read_only
             conn.statements_run = 0
@@ -359,8 +356,7 @@ def _run(fn: Callable[..., Any], read_only: bool, args: tuple, kwargs: dict) -> 
             finally:
                 _current = None
         finally:
-            if until is not None:
-                watchdog.release()
+            watchdog.release()
     raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -3,15 +3,17 @@
 The statement timeout bounds a statement the server runs. Nothing on the server bounds a query that waits
 for a connection in a pooler's queue (PgBouncer keeps it until `query_wait_timeout`, 120 s by default; RDS
 Proxy until its borrow timeout), nor a socket the network has stalled: Lambda would end the invocation at
-its timeout and API Gateway answer a bare 502. So each database call runs under a deadline, the function's
+its timeout and API Gateway answer a bare 502. So database calls run under a deadline, the invocation's
 remaining time less a moment to answer, and one watchdog thread per execution environment shuts the
 connection's socket down when the deadline passes: the driver returns at once with an error, and the call
 ends as 503 with `Retry-After` (db_utils).
 
 Why a thread: psycopg2 waits inside libpq with the GIL released, where a signal handler cannot run until
 the wait is over; a psycopg2 wait callback would put every query through Python-level polling, which a warm
-request would pay for. Arming and disarming cost a lock each; the thread wakes only while a call is armed.
-Nothing is sent to the server for this (no `SET`, no startup options), so it works through any pooler.
+request would pay for. Here a warm request pays two attribute stores: the router notes the invocation's
+context, a call notes the connection it uses, and the thread reads the clock (and the context's remaining
+time) while calls are being made. Nothing is sent to the server for this (no `SET`, no startup options),
+so it works through any pooler.
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ from typing import Any
 
 # Kept back from the function's remaining time to roll back, log and answer (at most half of what is left).
 ANSWER_MARGIN_SECONDS = 1.0
-# How often the watchdog looks at the clock while a call is armed: how late past its deadline a cut may come.
+# How often the watchdog looks at the clock while a call is made: how late past its deadline a cut may come.
 _TICK_SECONDS = 0.1
 
 _context: Any = None
+_deadline_of: tuple[Any, float | None] = (None, None)  # (context, its deadline), worked out once per context
 
 
 def begin(context: Any) -> None:
@@ -37,62 +40,76 @@ def begin(context: Any) -> None:
 
 def wait_until() -> float | None:
     """The `time.monotonic()` by which database waits must end; None when no Lambda context says (scripts, tests)."""
-    remaining = getattr(_context, "get_remaining_time_in_millis", None)
+    global _deadline_of
+    context = _context
+    seen, until = _deadline_of
+    if context is seen:
+        return until
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
     if remaining is None:
-        return None
-    left = remaining() / 1000
-    return time.monotonic() + left - min(ANSWER_MARGIN_SECONDS, left / 2)
+        until = None
+    else:
+        left = remaining() / 1000
+        until = time.monotonic() + left - min(ANSWER_MARGIN_SECONDS, left / 2)
+    _deadline_of = (context, until)
+    return until
 
 
 class Watchdog:
-    """Shuts the armed connection's socket down once its deadline passes (see the module docstring)."""
+    """Shuts the socket of the connection in use down once the invocation's deadline passes.
+
+    A call notes its connection (`watch`) and forgets it (`release`): one store each, no lock. Should the
+    thread cut a connection just released, the next call finds the cached connection closed at its first
+    statement and reconnects, as after any server-side close.
+    """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._armed: tuple[Any, float] | None = None
-        self._cut = False
+        self._conn: Any = None
+        self._cut: Any = None  # the connection that was cut
+        self._idle = True  # the thread waits for a `watch` to wake it
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def watch(self, conn: Any, until: float) -> None:
-        """Cut `conn` if it is still in use at `until` (a `time.monotonic()`); replaces what was armed."""
-        with self._lock:
-            self._armed = (conn, until)
-            self._cut = False
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="lambdakit-db-deadline", daemon=True)
-            self._thread.start()
-        if not self._wake.is_set():
+    def watch(self, conn: Any) -> None:
+        """Bound the waits of `conn` by the invocation's deadline from now until `release` (none without one)."""
+        self._conn = conn
+        if self._idle and _context is not None:
+            self._idle = False
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="lambdakit-db-deadline", daemon=True)
+                self._thread.start()
             self._wake.set()
 
-    def release(self) -> bool:
-        """Disarm; True when the armed connection was cut."""
-        with self._lock:
-            self._armed = None
-            cut, self._cut = self._cut, False
-        return cut
+    def release(self) -> None:
+        """The call is over."""
+        self._conn = None
 
     def was_cut(self) -> bool:
-        """Whether the armed connection has been cut (still armed)."""
-        return self._cut
+        """Whether the connection in use has been cut."""
+        conn = self._conn
+        return conn is not None and self._cut is conn
 
     def _run(self) -> None:
         while True:
             self._wake.wait()
             time.sleep(_TICK_SECONDS)
-            with self._lock:
-                if self._armed is None:
-                    self._wake.clear()  # under the lock: a `watch` after this sets it again
-                    continue
-                conn, until = self._armed
-                if not self._cut and time.monotonic() >= until:
-                    self._cut = True
-                    _shut_down(conn)
+            conn = self._conn
+            if conn is None:
+                self._wake.clear()
+                self._idle = True
+                if self._conn is not None:  # watched meanwhile, perhaps without waking this thread
+                    self._idle = False
+                    self._wake.set()
+                continue
+            until = wait_until()
+            if until is not None and self._cut is not conn and time.monotonic() >= until:
+                self._cut = conn
+                _shut_down(conn)
 
     def _forget_thread(self) -> None:
         """In a forked child the thread is gone: the next `watch` starts one."""
         self._thread = None
-        self._lock = threading.Lock()
+        self._idle = True
         self._wake = threading.Event()
 
 

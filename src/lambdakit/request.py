@@ -172,9 +172,16 @@ def rest_request(event: dict, context: Any, http_api: bool) -> Request:
 
 
 def _rest_context(event: dict) -> tuple[dict, dict, dict]:
-    ctx = _object(event, "requestContext", "requestContext")
-    authorizer = _object(ctx, "authorizer", "requestContext.authorizer")
-    identity = _object(ctx, "identity", "requestContext.identity")
+    # Checked inline: every request with a caller reads these, and a call per field would show on a warm one.
+    ctx = event.get("requestContext")
+    if ctx.__class__ is not dict:
+        ctx = _object(event, "requestContext", "requestContext")
+    authorizer = ctx.get("authorizer")
+    if authorizer.__class__ is not dict:
+        authorizer = _object(ctx, "authorizer", "requestContext.authorizer")
+    identity = ctx.get("identity")
+    if identity.__class__ is not dict:
+        identity = _object(ctx, "identity", "requestContext.identity")
     return ctx, authorizer, identity
 
 
@@ -185,8 +192,10 @@ def rest_caller_kind(event: dict, http_api: bool) -> str:
         if _object(authorizer, "jwt", "requestContext.authorizer.jwt"):
             return "jwt"
         return "iam" if _object(authorizer, "iam", "requestContext.authorizer.iam") else "anonymous"
-    if authorizer.get("claims") is not None:
-        _object(authorizer, "claims", "requestContext.authorizer.claims")
+    claims = authorizer.get("claims")
+    if claims is not None:
+        if claims.__class__ is not dict:
+            raise BadRequest("requestContext.authorizer.claims: must be an object")
         return "cognito"
     if identity.get("userArn"):
         return "iam"
@@ -200,8 +209,10 @@ def _gateway_claims(event: dict, http_api: bool) -> tuple[dict, str] | None:
         jwt = _object(authorizer, "jwt", "requestContext.authorizer.jwt")
         where = "requestContext.authorizer.jwt.claims"
         return (_object(jwt, "claims", where), where) if jwt else None
-    where = "requestContext.authorizer.claims"
-    return (_object(authorizer, "claims", where), where) if authorizer.get("claims") is not None else None
+    claims = authorizer.get("claims")
+    if claims.__class__ is dict:
+        return claims, "requestContext.authorizer.claims"
+    return None if claims is None else (_object(authorizer, "claims", "requestContext.authorizer.claims"), "")
 
 
 def rest_groups(event: dict, http_api: bool) -> tuple[str, ...] | None:

@@ -78,7 +78,6 @@ CASES: dict[str, tuple[Callable[[], dict], list[tuple[tuple[str, ...], str]]]] =
             (("multiValueQueryStringParameters", "limit"), "list"),
             (("requestContext",), "object"),
             (("requestContext", "requestId"), "text"),
-            (("isBase64Encoded",), "true"),
         ],
     ),
     "rest update": (
@@ -87,11 +86,10 @@ CASES: dict[str, tuple[Callable[[], dict], list[tuple[tuple[str, ...], str]]]] =
             (("headers",), "object"),
             (("headers", "Content-Type"), "text"),
             (("headers", "Authorization"), "text"),
-            (("multiValueHeaders",), "object"),
             (("pathParameters",), "object"),
             (("pathParameters", "widgetId"), "text"),
-            (("stageVariables",), "object"),
             (("body",), "text"),
+            (("isBase64Encoded",), "true"),
             (("requestContext", "identity"), "object"),
             (("requestContext", "authorizer"), "object"),
             (("requestContext", "authorizer", "claims"), "object"),
@@ -103,7 +101,6 @@ CASES: dict[str, tuple[Callable[[], dict], list[tuple[tuple[str, ...], str]]]] =
         [
             (("rawPath",), "text"),
             (("routeKey",), "text"),
-            (("rawQueryString",), "text"),
             (("queryStringParameters",), "object"),
             (("queryStringParameters", "limit"), "text"),
             (("requestContext",), "object"),
