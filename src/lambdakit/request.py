@@ -23,7 +23,8 @@ class Caller:
     """The authenticated identity, as the API (or the invoker of a direct route) vouched for it.
 
     `kind` is "anonymous", "cognito", "jwt" (an HTTP API's JWT authorizer or the local token), "iam",
-    "api_key", or "direct" (what a direct invoke passed as `caller`).
+    "api_key", or "direct" (what a direct invoke passed as `caller`). `groups` are read exactly
+    (lambdakit.claims): none when an API Gateway string could name other groups than the caller's.
     """
 
     kind: str = "anonymous"
