@@ -205,7 +205,12 @@ def print_token(user: str, groups: list[str], scopes: list[str], ttl: int) -> in
     def names(values: list[str]) -> tuple[str, ...]:
         return tuple(name.strip() for value in values for name in value.split(",") if name.strip())
 
-    print(issue_token(user, names(groups), names(scopes), ttl=ttl))
+    try:
+        token = issue_token(user, names(groups), names(scopes), ttl=ttl)
+    except ValueError as exc:
+        print(f"error: token: {exc}", file=sys.stderr)
+        return 2
+    print(token)
     print(f'local token for {user}, valid {ttl} s: curl -H "Authorization: Bearer $TOKEN" ...', file=sys.stderr)
     return 0
 

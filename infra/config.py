@@ -123,6 +123,11 @@ class Config:
     throttling_rate_limit: int = 50
     throttling_burst_limit: int = 100
     cors_origins: tuple[str, ...] = ()
+    # AppSync's cost limits for one GraphQL request (docs/limits.md); the local server enforces the same.
+    # Depth 15 lets the introspection query GraphQL tools send through; AppSync allows 1..75 (0: none).
+    graphql_query_depth_limit: int = 15
+    # Lambda invocations one request may cause (each resolved field is one); AppSync allows 1..10000.
+    graphql_resolver_count_limit: int = 200
     # The account-wide role API Gateway logs with (AWS::ApiGateway::Account, one per account and region).
     # None: not created by synth; `make deploy` creates it only where the region has none (infra/preflight.py).
     api_gateway_cloud_watch_role: bool | None = None
@@ -420,7 +425,7 @@ def _validate(c: Config) -> list[str]:
     check(1 <= c.db_port <= 65535, "dbPort: 1..65535")
     check(c.db_connect_timeout >= 1, "dbConnectTimeout >= 1")
     check(c.db_connect_retry_seconds >= 0, "dbConnectRetrySeconds >= 0")
-    problems += timeout_problems(c)
+    problems += timeout_problems(c) + _graphql_problems(c)
     check(
         0 <= c.db_min_capacity <= c.db_max_capacity <= 256,
         "0 <= dbMinCapacity <= dbMaxCapacity <= 256",
@@ -511,6 +516,16 @@ def _background_problems(c: Config) -> list[str]:
         problems.append("alarmDeadLetterMessages >= 1")
     if c.queue_concurrency is not None and not 2 <= c.queue_concurrency <= 1000:
         problems.append("queueConcurrency: 2..1000 (the maximum concurrency of an SQS event source mapping)")
+    return problems
+
+
+def _graphql_problems(c: Config) -> list[str]:
+    """AppSync's ranges for its cost limits (QueryDepthLimit, ResolverCountLimit)."""
+    problems = []
+    if not 1 <= c.graphql_query_depth_limit <= 75:
+        problems.append("graphqlQueryDepthLimit: 1..75 (AppSync's range)")
+    if not 1 <= c.graphql_resolver_count_limit <= 10000:
+        problems.append("graphqlResolverCountLimit: 1..10000 (AppSync's range)")
     return problems
 
 

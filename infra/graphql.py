@@ -78,6 +78,9 @@ class GraphqlApi(Construct):
                 additional_authorization_modes=[modes[mode] for mode in sorted(modes)] or None,
             ),
             xray_enabled=True,
+            # What one request may cost: AppSync invokes the function once per resolved field.
+            query_depth_limit=config.graphql_query_depth_limit,
+            resolver_count_limit=config.graphql_resolver_count_limit,
         )
         deployed, left_out = deployable_schema(sdl, offered)
         if left_out:
@@ -115,8 +118,8 @@ class GraphqlApi(Construct):
         acknowledge_checkov(
             api,
             "CKV2_AWS_33",
-            "AWS WAF costs a fixed monthly fee per web ACL; AppSync's authorization modes and the function's"
-            " bounds on depth and resolvers are the default protection, attach a web ACL for internet-facing use.",
+            "AWS WAF costs a fixed monthly fee per web ACL; AppSync's authorization modes and its query depth and"
+            " resolver count limits are the default protection, attach a web ACL for internet-facing use.",
         )
         if "API_KEY" in offered:
             # The key is how callers reach an API_KEY-mode API at all (auth=none): it is the URL's companion,

@@ -17,18 +17,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from local.sigv4 import LOCAL_ACCOUNT, SignatureRefused, Signer, has_signature, local_credentials, verify
-from local.tokens import InvalidToken, ensure_key, verify_token
+from local.tokens import InvalidToken, ensure_key, issue_token, verify_token
 
 LOCAL_API_KEY_ID = "local-api-key"
 
 
 @dataclass(frozen=True)
 class Identity:
-    """Who made an accepted request: token claims, an IAM signer, and whether an API key came with it."""
+    """Who made an accepted request: token claims, an IAM signer, and whether an API key came with it.
+
+    `token` is the bearer token the claims were read from: API Gateway passes its header on to the function.
+    """
 
     claims: Mapping[str, Any] | None = None
     signer: Signer | None = None
     api_key: bool = False
+    token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class LocalGate:
     mode: str = "none"
     api_keys: bool = False
     appsync: Any = field(default=None, repr=False)
+    api_type: str = "rest"
 
     @classmethod
     def from_project(cls) -> LocalGate:
@@ -65,7 +70,7 @@ class LocalGate:
         from infra.config import project_config
 
         config = project_config()
-        return cls(mode=config.auth, api_keys=config.api_keys and config.api_type == "rest")
+        return cls(mode=config.auth, api_keys=config.api_keys and config.api_type == "rest", api_type=config.api_type)
 
     def warm(self) -> None:
         """Load what checking credentials needs at start-up, so the first request is not the slow one."""
@@ -120,13 +125,16 @@ class LocalGate:
         token = bearer_token(headers)
         if token is None:
             return Refusal(401, "Unauthorized")
+        # A REST API's Cognito authorizer takes an ID token, or an access token where the method has scopes;
+        # an HTTP API's JWT authorizer takes either.
+        uses = (("access",) if scopes else ("id",)) if self.api_type == "rest" else ("id", "access")
         try:
-            claims = verify_token(token)
+            claims = verify_token(token, uses)
         except InvalidToken:
             return Refusal(401, "Unauthorized")
         if scopes and not set(scopes) & set(str(claims.get("scope", "")).split()):
             return Refusal(403, "Forbidden")
-        return Identity(claims=claims, api_key=self.api_keys)
+        return Identity(claims=claims, api_key=self.api_keys, token=token)
 
 
 # -- GraphQL (AppSync) ------------------------------------------------------------------------------
@@ -187,28 +195,25 @@ class AppSyncRules:
 
 
 # -- where the deployed services put the identity ---------------------------------------------------
-def _text(value: Any, *, bracket: bool) -> str:
-    """A claim as API Gateway passes it: a string; lists as "a,b" (REST) or "[a b]" (HTTP API)."""
-    if isinstance(value, list):
-        return f"[{' '.join(map(str, value))}]" if bracket else ",".join(map(str, value))
-    return str(value)
-
-
 def rest_authorizer(claims: Mapping[str, Any]) -> dict[str, Any]:
     """REST (v1) `requestContext.authorizer` of a Cognito authorizer: every claim a string, dates spelled out."""
+    from lambdakit.claims import REST, rendered  # on use: the worker has put src/ on the path by then
+
     shown = {}
     for name, value in claims.items():
         if name in ("exp", "iat") and isinstance(value, int):
             shown[name] = time.strftime("%a %b %d %H:%M:%S UTC %Y", time.gmtime(value))
         else:
-            shown[name] = _text(value, bracket=False)
+            shown[name] = rendered(value, REST)
     return {"claims": shown}
 
 
 def http_authorizer(claims: Mapping[str, Any]) -> dict[str, Any]:
     """HTTP API (v2) `requestContext.authorizer` of a JWT authorizer."""
+    from lambdakit.claims import HTTP, rendered
+
     scopes = str(claims.get("scope", "")).split() or None
-    return {"jwt": {"claims": {k: _text(v, bracket=True) for k, v in claims.items()}, "scopes": scopes}}
+    return {"jwt": {"claims": {k: rendered(v, HTTP) for k, v in claims.items()}, "scopes": scopes}}
 
 
 def rest_iam_identity(signer: Signer) -> dict[str, Any]:
@@ -268,11 +273,39 @@ def attach_rest(event: dict[str, Any], identity: Identity) -> dict[str, Any]:
     context = event.setdefault("requestContext", {})
     if identity.claims is not None:
         context["authorizer"] = rest_authorizer(identity.claims)
+        _with_token(event, identity)
     if identity.signer is not None:
         context.setdefault("identity", {}).update(rest_iam_identity(identity.signer))
     if identity.api_key:
         context.setdefault("identity", {})["apiKeyId"] = LOCAL_API_KEY_ID
     return event
+
+
+def attach_http(event: dict[str, Any], identity: Identity) -> dict[str, Any]:
+    """Put `identity` into an HTTP API (v2) event where API Gateway does; returns the event."""
+    context = event.setdefault("requestContext", {})
+    if identity.claims is not None:
+        context["authorizer"] = http_authorizer(identity.claims)
+        _with_token(event, identity)
+    elif identity.signer is not None:
+        context["authorizer"] = http_iam_authorizer(identity.signer)
+    return event
+
+
+def _with_token(event: dict[str, Any], identity: Identity) -> None:
+    """The `Authorization` header the token came in, as the gateway passes it (unless the event has one)."""
+    headers = event.get("headers") or {}
+    if identity.token is None or any(name.lower() == "authorization" for name in headers):
+        return
+    event["headers"] = {**headers, "Authorization": identity.token}
+    if "multiValueHeaders" in event:
+        event["multiValueHeaders"] = {**(event["multiValueHeaders"] or {}), "Authorization": [identity.token]}
+
+
+def signed_in(user: str, groups: tuple[str, ...] = (), scopes: tuple[str, ...] = ()) -> Identity:
+    """The identity of a fresh local token for `user`, as the local gateway accepts it (tests, the bench)."""
+    token = issue_token(user, groups, scopes)
+    return Identity(claims=verify_token(token), token=token)
 
 
 def document_access() -> Any:

@@ -1,4 +1,4 @@
-"""Translate HTTP requests into API Gateway REST (v1) proxy events, and handler answers back to HTTP."""
+"""Translate HTTP requests into API Gateway proxy events (REST v1, HTTP API v2), and handler answers back to HTTP."""
 
 from __future__ import annotations
 
@@ -48,17 +48,7 @@ def rest_v1_event(
     multi_headers: dict[str, list[str]] = {}
     for name, value in headers:
         multi_headers.setdefault(name, []).append(value)
-    content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
-    text_body: str | None = None
-    is_base64 = False
-    if body:
-        if not content_type or content_type.lower().startswith(_TEXT_TYPES):
-            try:
-                text_body = body.decode("utf-8")
-            except UnicodeDecodeError:
-                text_body, is_base64 = base64.b64encode(body).decode("ascii"), True
-        else:
-            text_body, is_base64 = base64.b64encode(body).decode("ascii"), True
+    text_body, is_base64 = _event_body(headers, body)
     if path_parameters is None and resource == "/{proxy+}":
         path_parameters = {"proxy": path.lstrip("/")}
     now = time.time()
@@ -89,6 +79,82 @@ def rest_v1_event(
     }
 
 
+def _event_body(headers: list[tuple[str, str]], body: bytes) -> tuple[str | None, bool]:
+    """The body as API Gateway passes it: text for text types that are UTF-8, base64 otherwise."""
+    if not body:
+        return None, False
+    content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
+    if not content_type or content_type.lower().startswith(_TEXT_TYPES):
+        try:
+            return body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            pass
+    return base64.b64encode(body).decode("ascii"), True
+
+
+def http_api_event(
+    method: str,
+    path: str,
+    query_string: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    *,
+    route_key: str = "ANY /{proxy+}",
+    path_parameters: dict[str, str] | None = None,
+    source_ip: str = "127.0.0.1",
+) -> dict[str, Any]:
+    """The event an HTTP API (payload 2.0) would hand the function, on the `$default` stage.
+
+    Payload 2.0 differs from REST's: header names in lower case, a repeated header or query parameter
+    joined with commas, cookies apart from the headers, the method and source IP under `requestContext.http`.
+    """
+    joined: dict[str, str] = {}
+    cookies: list[str] = []
+    for raw_name, value in headers:
+        name = raw_name.lower()
+        if name == "cookie":
+            cookies += [part.strip() for part in value.split(";") if part.strip()]
+        else:
+            joined[name] = f"{joined[name]},{value}" if name in joined else value
+    query = {k: ",".join(v) for k, v in parse_qs(query_string, keep_blank_values=True).items()}
+    if path_parameters is None and route_key == "ANY /{proxy+}":
+        path_parameters = {"proxy": path.lstrip("/")}
+    text_body, is_base64 = _event_body(headers, body)
+    now = time.time()
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": path,
+        "rawQueryString": query_string,
+        "headers": joined,
+        "queryStringParameters": query or None,
+        "pathParameters": path_parameters or None,
+        "stageVariables": None,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": "localhost",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": joined.get("user-agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "body": text_body,
+        "isBase64Encoded": is_base64,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    return event
+
+
 def http_response(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
     """Status, headers and body bytes from a handler's proxy answer (502 when it is not one, as API Gateway)."""
     if not isinstance(result, dict) or "statusCode" not in result:
@@ -100,6 +166,7 @@ def http_response(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
     for name, values in (result.get("multiValueHeaders") or {}).items():
         if name.lower() not in seen:
             headers.extend((name, str(v)) for v in values)
+    headers.extend(("set-cookie", str(cookie)) for cookie in result.get("cookies") or ())  # an HTTP API's answer
     body = result.get("body") or ""
     data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")
     return int(result["statusCode"]), headers, data

@@ -1,7 +1,8 @@
 """`POST /graphql` on the local server, answering as AppSync would for the fields routed to the Lambda.
 
 AppSync parses and validates a query against the schema, invokes the function once per field that has a
-direct Lambda resolver (with the event built below), and assembles the answer, nulls and errors included.
+direct Lambda resolver (with the event built below), within the API's depth and resolver count limits
+(local/graphql_limits.py), and assembles the answer, nulls and errors included.
 Here graphql-core, the Python port of the reference implementation, parses, validates and assembles; each
 routed field's resolver builds AppSync's event and calls the real handler, in this worker's process.
 """
@@ -30,6 +31,7 @@ from graphql import (
 
 from local.auth import AppSyncRules, Refusal, appsync_identity
 from local.events import appsync_event
+from local.graphql_limits import Budget, GraphqlLimits, depth_guard, operation_depth
 from local.invoke import Invocation
 
 # Scalars and directives AppSync predefines: a schema written for AppSync uses them without declaring them.
@@ -73,18 +75,22 @@ class GraphqlEndpoint:
     """The schema of `schema_path` with a Lambda resolver on each GraphQL route record.
 
     `invoke` runs one invocation of the function for an event and says how it ended
-    (local/invoke.py): the server passes its own, which enforces the function's timeout.
+    (local/invoke.py): the server passes its own, which enforces the function's timeout, and takes the
+    seconds an invocation may run as `timeout=` when `limits` bound the request's time. `limits` are
+    AppSync's depth and resolver count and the request's time (local/graphql_limits.py); none by default.
     """
 
     def __init__(
         self,
         schema_path: Path,
-        invoke: Callable[[dict], Invocation],
+        invoke: Callable[..., Invocation],
         routes: Iterable[Any],
+        limits: GraphqlLimits | None = None,
     ) -> None:
         self.sdl = Path(schema_path).read_text(encoding="utf-8")
         self.schema: GraphQLSchema = build_schema(appsync_sdl(self.sdl))
         self.invoke = invoke
+        self.limits = limits or GraphqlLimits()
         self.rules: AppSyncRules | None = None  # no auth: every request is let in (with identity None)
         self.unknown: list[str] = []
         for route in routes:
@@ -121,7 +127,8 @@ class GraphqlEndpoint:
                 selection_set_graphql=_selection_set_graphql(info),
             )
             context.setdefault("fields", []).append(f"{type_name}.{field_name}")
-            outcome = self.invoke(event)
+            seconds = context["budget"].admit() if "budget" in context else None
+            outcome = self.invoke(event) if seconds is None else self.invoke(event, timeout=seconds)
             if outcome.timed_out:
                 raise GraphQLError("Task timed out", extensions={"errorType": LAMBDA_ERROR_TYPE})
             if outcome.error:
@@ -136,6 +143,7 @@ class GraphqlEndpoint:
         self, body: bytes, headers: dict[str, str], scope: dict[str, Any] | None = None
     ) -> tuple[int, dict[str, Any], list[str]]:
         """HTTP status, the AppSync-shaped JSON answer, and the fields the Lambda resolved (for the log)."""
+        budget = Budget(self.limits)  # the request's time runs from here: parsing and validating count too
         caller = None
         if self.rules is not None:
             # AppSync authenticates the request before it reads the query: no valid credentials, 401.
@@ -166,12 +174,16 @@ class GraphqlEndpoint:
             return 200, {"data": None, "errors": [_error(e, VALIDATION_ERROR_TYPE) for e in problems]}, []
         context: dict[str, Any] = {"headers": {k.lower(): v for k, v in headers.items()}, "variables": variables}
         context["caller"] = caller
+        context["budget"] = budget
+        operation = request.get("operationName") if isinstance(request.get("operationName"), str) else None
+        too_deep = self.limits.depth is not None and operation_depth(document, operation) > self.limits.depth
         result = execute(
             self.schema,
             document,
             context_value=context,
             variable_values=variables,
-            operation_name=request.get("operationName"),
+            operation_name=operation,
+            middleware=[depth_guard(self.limits.depth)] if too_deep else None,  # type: ignore[arg-type]
         )
         answer: dict[str, Any] = {"data": result.data}
         if result.errors:

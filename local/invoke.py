@@ -5,7 +5,8 @@ past the function's `timeoutSeconds` (API Gateway then answers 502, AppSync an e
 server keeps both rules, so what fails deployed fails here first. The timeout is a SIGALRM raised
 in the worker's main thread, where the handler runs: no thread per request, so serving stays as fast
 as before; a call blocked inside the database driver ends when the driver returns, which the
-statement timeout (always shorter than the function's, checked at synth) guarantees.
+statement timeout (always shorter than the function's, checked at synth) and the function's own
+deadline on database waits (lambdakit/deadline.py) guarantee.
 """
 
 from __future__ import annotations

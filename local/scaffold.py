@@ -137,12 +137,11 @@ import json
 import pytest
 
 import lambda_function
-from local.auth import Identity, attach_rest
+from local.auth import attach_rest, signed_in
 from local.events import rest_v1_event
-from local.tokens import claims_for
 
-# A signed-in caller in every group the routes name, where API Gateway's authorizer puts it.
-CALLER = Identity(claims=claims_for("tester", ("staff", "admin")))
+# A signed-in caller in every group the routes name, where API Gateway's authorizer puts it (with the token).
+CALLER = signed_in("tester", ("staff", "admin"))
 
 
 @pytest.fixture(autouse=True)

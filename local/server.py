@@ -20,16 +20,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-from local.auth import AppSyncRules, LocalGate, Refusal, attach_rest, document_access
-from local.events import http_response, rest_v1_event
+from local import memory
+from local.auth import AppSyncRules, LocalGate, Refusal, attach_http, attach_rest, document_access
+from local.events import http_api_event, http_response, rest_v1_event
 from local.invoke import event_bytes, invoke, payload_limit, too_large
+from local.uploads import LARGE_BYTES, MAX_HEADER_BYTES, MAX_REQUEST_BYTES, Uploads, header_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 # LOCAL_SRC_DIR serves another copy of src/ (the reload tests edit a copy, never the real one).
 SRC = Path(os.environ.get("LOCAL_SRC_DIR") or ROOT / "src").resolve()
-# API Gateway's own request limit; under it, Lambda's 6 MiB on the whole event applies (local/invoke.py).
-MAX_REQUEST_BYTES = 10 * 1024 * 1024
+# API Gateway's own request limits (local/uploads.py); under them, Lambda's 6 MiB on the whole event applies.
 _TOO_LARGE = b'{"message":"request body is larger than API Gateway\'s 10 MB limit"}'
+# A GraphQL body past this size parses into enough objects to be worth giving back (local/memory.py).
+_LARGE_QUERY_BYTES = 64 * 1024
+_HEADERS_TOO_LARGE = b'{"message":"request line and headers are larger than API Gateway\'s 10240 bytes"}'
 _BAD_GATEWAY = b'{"message":"Internal server error"}'
 _JSON = [("content-type", "application/json")]
 _STATUS_COLOURS = {2: "32", 3: "36", 4: "33", 5: "31"}  # green, cyan, yellow, red
@@ -85,7 +89,7 @@ def access_line(
 
 
 class LambdaApp:
-    """ASGI app that turns each HTTP request into a REST v1 event for `lambda_function.handler`."""
+    """ASGI app that turns each HTTP request into the event the stack's API type sends (REST v1, or HTTP API v2)."""
 
     def __init__(self, module: str = "lambda_function") -> None:
         self.module_name = module
@@ -94,6 +98,7 @@ class LambdaApp:
         self._openapi: bytes | None = None
         self._colour = use_colour()
         self._timeout: float | None = None
+        self._uploads = Uploads()
 
     def timeout(self) -> float:
         """The function's `timeoutSeconds` (cdk.json or TIMEOUT_SECONDS), enforced on each invocation."""
@@ -103,11 +108,15 @@ class LambdaApp:
             self._timeout = float(project_config().timeout_seconds)
         return self._timeout
 
-    def invoke(self, event: Any) -> Any:
-        """Invoke the handler as Lambda would; a timeout resets this execution environment (the worker)."""
-        outcome = invoke(self.module().handler, event, self.timeout())
+    def invoke(self, event: Any, timeout: float | None = None) -> Any:
+        """Invoke the handler as Lambda would; a timeout resets this execution environment (the worker).
+
+        `timeout` shortens the function's own (a GraphQL request's last fields get what is left of it).
+        """
+        seconds = self.timeout() if timeout is None else min(timeout, self.timeout())
+        outcome = invoke(self.module().handler, event, seconds)
         if outcome.timed_out:
-            _log(f"function timed out after {self.timeout():g} s (timeoutSeconds); Lambda resets the environment")
+            _log(f"function timed out after {seconds:g} s (timeoutSeconds); Lambda resets the environment")
             if os.environ.get("LOCAL_RESET_ON_TIMEOUT") == "1":
                 # A graceful stop: the answer in flight is written, then the supervisor starts a fresh worker.
                 os.kill(os.getpid(), signal.SIGTERM)
@@ -119,6 +128,13 @@ class LambdaApp:
     def gate(self) -> LocalGate:
         """The stack's `auth` (cdk.json, AUTH), applied as API Gateway and AppSync would."""
         return LocalGate.from_project()
+
+    @functools.cached_property
+    def http_api(self) -> bool:
+        """The stack's `apiType` is `http`: requests reach the function as HTTP API (payload 2.0) events."""
+        from infra.config import project_config
+
+        return project_config().api_type == "http"
 
     @functools.cached_property
     def cors_origins(self) -> tuple[str, ...]:
@@ -154,8 +170,10 @@ class LambdaApp:
         """The AppSync look-alike for this worker, built on first use from SRC/schema.graphql."""
         if self._graphql is None:
             from local.graphql import GraphqlEndpoint
+            from local.graphql_limits import GraphqlLimits
 
-            self._graphql = GraphqlEndpoint(SRC / "schema.graphql", self.invoke, self.router().routes.graphql)
+            routes = self.router().routes.graphql
+            self._graphql = GraphqlEndpoint(SRC / "schema.graphql", self.invoke, routes, GraphqlLimits.from_project())
             if self.gate.mode != "none" or self.gate.api_keys:
                 self._graphql.use_auth(AppSyncRules.from_project(self._graphql.sdl))
             if self._graphql.unknown:
@@ -217,6 +235,7 @@ class LambdaApp:
             while True:
                 message = await receive()
                 if message["type"] == "lifespan.startup":
+                    memory.keep_large_blocks_returnable()
                     self.module()
                     self._warm_graphql()
                     self.gate.warm()
@@ -227,12 +246,39 @@ class LambdaApp:
         if scope["type"] != "http":
             return
         started = time.perf_counter()
-        body, over_gateway_limit = await _read_body(receive)
         method, path = scope["method"], scope["path"]
+        # A REST route's event cannot take a body past Lambda's payload limit: past it, only its size is kept.
+        keep = MAX_REQUEST_BYTES if path == "/graphql" else payload_limit()
+        upload = await self._uploads.read(receive, keep)
+        try:
+            status, headers, data, route, ids = self._answer(method, path, scope, upload)
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers],
+                }
+            )
+            await send({"type": "http.response.body", "body": data})
+        finally:
+            upload.release()
+        # A large body or answer, or a large GraphQL request (its parsed query is many small objects).
+        if upload.large or len(data) > LARGE_BYTES or (path == "/graphql" and upload.size > _LARGE_QUERY_BYTES):
+            del upload, data
+            memory.give_back()
+        if os.environ.get("LOCAL_ACCESS_LOG", "1") != "0":
+            elapsed = (time.perf_counter() - started) * 1000
+            _log(access_line(method, path, status, elapsed, route, colour=self._colour, ids=ids))
+
+    def _answer(self, method: str, path: str, scope: dict, upload: Any) -> tuple[int, list, bytes, str, str]:
+        """Status, headers, body, the route function that served it, and its ids, for one HTTP request."""
+        body = upload.data
         route = "-"
         ids = ""  # the request ids every log line of the request carries, as on Lambda
         headers_in = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-        if over_gateway_limit:
+        if header_bytes(scope) > MAX_HEADER_BYTES:
+            status, headers, data = 431, _JSON, _HEADERS_TOO_LARGE
+        elif upload.over_gateway_limit:
             status, headers, data = 413, _JSON, _TOO_LARGE
         elif path == "/graphql":
             status, headers, data, route = self._serve_graphql(method, headers_in, body, scope)
@@ -246,18 +292,16 @@ class LambdaApp:
                 status, headers, data, route = 204, preflight_headers(self.cors_origins[0]), b"", "cors"
             elif isinstance(decision, Refusal):  # API Gateway's answer: the function never runs
                 status, headers, data = decision.status, _JSON, json.dumps({"message": decision.message}).encode()
-            else:
-                event = rest_v1_event(
-                    method,
-                    path,
-                    scope.get("query_string", b"").decode("latin-1"),
-                    headers_in,
-                    body,
-                    resource=resource,
-                    path_parameters=path_parameters,
-                    source_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
+            elif not upload.kept_all:
+                message = (
+                    f"request too large: its Lambda event is more than {upload.size} bytes (its body alone),"
+                    f" Lambda takes under {payload_limit()}"
                 )
-                attach_rest(event, decision)
+                status, headers, data = 413, _JSON, json.dumps({"message": message}).encode()
+            else:
+                event = self._event(
+                    scope, headers_in, body, resource=resource, path_parameters=path_parameters, identity=decision
+                )
                 if too_large(event):
                     size = event_bytes(event)
                     message = (
@@ -272,30 +316,39 @@ class LambdaApp:
                         status, headers, data = 502, _JSON, _BAD_GATEWAY  # what API Gateway answers for both
                     else:
                         status, headers, data = http_response(outcome.result)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers],
-            }
+        return status, headers, data, route, ids
+
+    def _event(
+        self,
+        scope: dict,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        *,
+        resource: str,
+        path_parameters: dict[str, str] | None,
+        identity: Any,
+    ) -> dict[str, Any]:
+        """The event the stack's API type hands the function: REST (v1), or an HTTP API's payload 2.0."""
+        method, path = scope["method"], scope["path"]
+        query = scope.get("query_string", b"").decode("latin-1")
+        source_ip = (scope.get("client") or ("127.0.0.1", 0))[0]
+        if self.http_api:
+            route_key = "ANY /{proxy+}" if resource == "/{proxy+}" else f"{method} {resource}"
+            event = http_api_event(
+                method,
+                path,
+                query,
+                headers,
+                body,
+                route_key=route_key,
+                path_parameters=path_parameters,
+                source_ip=source_ip,
+            )
+            return attach_http(event, identity)
+        event = rest_v1_event(
+            method, path, query, headers, body, resource=resource, path_parameters=path_parameters, source_ip=source_ip
         )
-        await send({"type": "http.response.body", "body": data})
-        if os.environ.get("LOCAL_ACCESS_LOG", "1") != "0":
-            elapsed = (time.perf_counter() - started) * 1000
-            _log(access_line(method, path, status, elapsed, route, colour=self._colour, ids=ids))
-
-
-async def _read_body(receive: Any) -> tuple[bytes, bool]:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size <= MAX_REQUEST_BYTES:
-            chunks.append(chunk)
-        if not message.get("more_body"):
-            return b"".join(chunks), size > MAX_REQUEST_BYTES
+        return attach_rest(event, identity)
 
 
 app = LambdaApp()

@@ -1,11 +1,13 @@
 """IAM locally: check an AWS Signature Version 4 the way API Gateway (execute-api) and AppSync would.
 
 Verified: the signature itself, recomputed with botocore's signer over the method, path, query, the
-headers the client signed and the body's SHA-256; the credential scope's service; the date (within
-API Gateway's 5 minutes); and that the access key is the local one (`python run_local.py credentials`,
-kept under `.local/auth/`). Not verified: IAM policies (any request signed with the local key is
-allowed, as if its principal had `execute-api:Invoke` on everything), session tokens (accepted as
-sent), and canonical forms other SDKs may compute differently from botocore's.
+headers the client signed and the body's SHA-256 (computed from the body, never taken from the client:
+a request signed with `UNSIGNED-PAYLOAD`, which only S3 and a few data-plane services honour, fails);
+the credential scope's service; the date (within API Gateway's 5 minutes); and that the access key is
+the local one (`python run_local.py credentials`, kept under `.local/auth/`). Not verified: IAM
+policies (any request signed with the local key is allowed, as if its principal had
+`execute-api:Invoke` on everything), session tokens (accepted as sent), and canonical forms other SDKs
+may compute differently from botocore's.
 """
 
 from __future__ import annotations
@@ -110,8 +112,11 @@ def verify(
     signed = parts["signed"].split(";")
     if "host" not in signed or any(name not in headers for name in signed):
         raise SignatureRefused("The request signature we calculated does not match the signature you provided.")
+    # The body's own hash, always: `UNSIGNED-PAYLOAD` is Amazon S3's option (and a few data-plane services'),
+    # not execute-api's or appsync's, which sign the body. A client that signed it gets the mismatch they answer.
+    body_hash = hashlib.sha256(body).hexdigest()
     content_hash = headers.get("x-amz-content-sha256")
-    if content_hash not in (None, "UNSIGNED-PAYLOAD") and content_hash != hashlib.sha256(body).hexdigest():
+    if content_hash is not None and content_hash not in (body_hash, "UNSIGNED-PAYLOAD"):
         raise SignatureRefused("The provided 'x-amz-content-sha256' header does not match what was computed.")
 
     class Verifier(SigV4Auth):
@@ -124,8 +129,9 @@ def verify(
 
     url = f"http://{headers['host']}{raw_path}" + (f"?{query}" if query else "")
     request = AWSRequest(method=method, url=url, data=body, headers={k: v for k, v in headers.items() if k in signed})
-    if content_hash is not None:
-        request.headers["X-Amz-Content-SHA256"] = content_hash
+    # The canonical request's payload line (botocore takes it from this header; setting a header adds one).
+    del request.headers["X-Amz-Content-SHA256"]
+    request.headers["X-Amz-Content-SHA256"] = body_hash
     request.context["timestamp"] = stamp
     verifier = Verifier(
         Credentials(credentials["aws_access_key_id"], credentials["aws_secret_access_key"]), service, parts["region"]

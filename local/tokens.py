@@ -68,52 +68,83 @@ def ensure_key() -> None:
     _private_key()
 
 
+# Cognito's longest token life: an ID or access token is valid for 5 minutes to 1 day (the app client's setting).
+MAX_TOKEN_SECONDS = 86_400
+_TIMES = ("exp", "iat", "auth_time")
+
+
 def claims_for(
     user: str, groups: tuple[str, ...] = (), scopes: tuple[str, ...] = (), *, ttl: int = 3600, now: float | None = None
 ) -> dict[str, Any]:
-    """The claims of a Cognito ID token for `user` (with `scope` as an access token has, when scopes are given)."""
+    """The claims Cognito puts in a token for `user`: an ID token, or an access token when scopes are asked for.
+
+    API Gateway's Cognito authorizer takes an ID token on a method without scopes and an access token (which
+    carries `scope`, and `client_id` instead of `aud`) on one with them.
+    """
     issued = int(time.time() if now is None else now)
     claims: dict[str, Any] = {
         "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{ISSUER}/{user}")),  # stable per user, like Cognito's
-        "cognito:username": user,
         "iss": ISSUER,
-        "aud": AUDIENCE,
-        "token_use": "id",
         "auth_time": issued,
         "iat": issued,
         "exp": issued + ttl,
         "jti": str(uuid.uuid4()),
     }
+    if scopes:
+        claims.update({"token_use": "access", "client_id": AUDIENCE, "username": user, "scope": " ".join(scopes)})
+    else:
+        claims.update({"token_use": "id", "aud": AUDIENCE, "cognito:username": user})
     if groups:
         claims["cognito:groups"] = list(groups)  # Cognito leaves the claim out for a user in no group
-    if scopes:
-        claims["scope"] = " ".join(scopes)
     return claims
 
 
 def issue_token(
     user: str, groups: tuple[str, ...] = (), scopes: tuple[str, ...] = (), *, ttl: int = 3600, now: float | None = None
 ) -> str:
-    """A signed bearer token the local server accepts until it expires (`ttl` seconds)."""
+    """A signed bearer token the local server accepts until it expires (`ttl` seconds, at most one day)."""
+    if not 0 < ttl <= MAX_TOKEN_SECONDS:
+        raise ValueError(f"a token lives 1 to {MAX_TOKEN_SECONDS} s (Cognito's longest is one day), not {ttl}")
+    return sign_claims(claims_for(user, groups, scopes, ttl=ttl, now=now))
+
+
+def sign_claims(claims: dict[str, Any]) -> str:
+    """`claims` as a token signed by the local key (RS256, as Cognito signs)."""
     import jwt
 
-    return jwt.encode(claims_for(user, groups, scopes, ttl=ttl, now=now), _private_key(), algorithm="RS256")
+    return jwt.encode(claims, _private_key(), algorithm="RS256")
 
 
-def verify_token(token: str) -> dict[str, Any]:
-    """The claims of a token this machine signed; InvalidToken when it is not one, or has expired."""
+def verify_token(token: str, uses: tuple[str, ...] = ("id", "access")) -> dict[str, Any]:
+    """The claims of a token this machine signed, as Cognito issues them; InvalidToken otherwise.
+
+    `uses` are the kinds the caller takes (`token_use`): a REST API's Cognito authorizer takes only ID
+    tokens on a method without scopes and only access tokens on one with scopes; an HTTP API's JWT
+    authorizer and AppSync take either. Times are whole seconds (a JSON integer, as Cognito writes them),
+    and a token lives at most a day.
+    """
     import jwt
 
     try:
-        return jwt.decode(
+        claims = jwt.decode(
             token,
             _private_key().public_key(),
             algorithms=["RS256"],
-            audience=AUDIENCE,
             issuer=ISSUER,
-            options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            options={"require": ["exp", "iat", "sub", "iss", "token_use"], "verify_aud": False},
         )
     except jwt.ExpiredSignatureError:
         raise InvalidToken("token expired") from None
     except jwt.PyJWTError as exc:
         raise InvalidToken(f"invalid token ({type(exc).__name__})") from None
+    use = claims["token_use"]
+    if use not in uses:
+        raise InvalidToken(f"token_use {use!r} where {' or '.join(uses)} is taken")
+    # An ID token names its app client in `aud`, an access token in `client_id`.
+    if claims.get("aud" if use == "id" else "client_id") != AUDIENCE:
+        raise InvalidToken("issued for another client")
+    if any(name in claims and type(claims[name]) is not int for name in _TIMES):
+        raise InvalidToken("exp, iat and auth_time must be whole seconds")
+    if not 0 < claims["exp"] - claims["iat"] <= MAX_TOKEN_SECONDS:
+        raise InvalidToken(f"a token lives at most {MAX_TOKEN_SECONDS} s")
+    return claims

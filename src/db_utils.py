@@ -23,7 +23,7 @@ from typing import Any, TypeVar, overload
 import psycopg2
 import psycopg2.extensions
 
-from lambdakit import metrics, outbox, session, snapstart
+from lambdakit import deadline, metrics, outbox, session, snapstart
 from lambdakit.credentials import database_credentials, refresh_credentials
 from lambdakit.errors import (
     ApiError,
@@ -48,6 +48,8 @@ _CONFLICT = {
     "23P01": "overlaps",
 }
 _RETRY_LATER = {"40001", "40P01"}
+# How soon a connection the server closed while idle fails its first statement; later is a wait that gave up.
+_IDLE_FAILURE_SECONDS = 0.5
 # Slots free up as other requests finish, so a client may retry soon; "Retry-After" says how soon.
 CONNECTION_LIMIT_RETRY_AFTER = 2
 # What PostgreSQL (53300, sent before the session exists, so psycopg2 has no pgcode) and PgBouncer say
@@ -180,24 +182,47 @@ def _at_connection_limit() -> ServiceUnavailable:
     )
 
 
-def _open(settings: DatabaseSettings) -> TrackedConnection:
-    """Connect, retrying with backoff within DB_CONNECT_RETRY_SECONDS and re-reading a rotated secret once."""
-    deadline = time.monotonic() + settings.connect_retry_seconds
+def _no_connection_in_time() -> ServiceUnavailable:
+    """A wait for a connection (a pooler's queue, a proxy's borrow) ended before one became free."""
+    return ServiceUnavailable(
+        "no database connection became free in time, try again shortly", retry_after=CONNECTION_LIMIT_RETRY_AFTER
+    )
+
+
+def _open(settings: DatabaseSettings, until: float | None = None) -> TrackedConnection:
+    """Connect, retrying with backoff within DB_CONNECT_RETRY_SECONDS and re-reading a rotated secret once.
+
+    `until` (a `time.monotonic()`) bounds the retries and, through the watchdog, the first queries.
+    """
+    retry_until = time.monotonic() + settings.connect_retry_seconds
+    if until is not None:
+        retry_until = min(retry_until, until)
     delay = 0.25
     reread_secret = False
     wanted = session.wanted_defaults(settings.statement_timeout_ms, settings.idle_session_timeout_ms)
+    connected: list[float] = []  # when each connect returned: a failure after that is a query's
+
+    def connect(kwargs: dict[str, Any]) -> TrackedConnection:
+        conn = psycopg2.connect(**kwargs)
+        connected.append(time.monotonic())
+        deadline.watchdog.watch(conn)
+        return conn
+
     while True:
         try:
             kwargs = _connect_kwargs(settings)
-            return session.open_with_defaults(functools.partial(psycopg2.connect, **kwargs), wanted)
+            return session.open_with_defaults(functools.partial(connect, kwargs), wanted)
         except psycopg2.OperationalError as exc:
+            if deadline.watchdog.was_cut() or (connected and time.monotonic() - connected[-1] >= _IDLE_FAILURE_SECONDS):
+                # Connected, then the first query waited for a server connection that never came free.
+                raise _no_connection_in_time() from exc
             if _is_auth_failure(exc) and settings.secret_id and not reread_secret:
                 reread_secret = True
                 if refresh_credentials(settings.secret_id):
                     logger.info("database refused the cached credentials; retrying with the rotated secret")
                     continue
                 raise ServiceUnavailable("database refused the credentials") from exc
-            remaining = deadline - time.monotonic()
+            remaining = retry_until - time.monotonic()
             if remaining <= 0:
                 metrics.connect_failed(exc)
                 if _is_connection_limit(exc):
@@ -208,14 +233,17 @@ def _open(settings: DatabaseSettings) -> TrackedConnection:
 
 
 def get_connection() -> tuple[TrackedConnection, bool]:
-    """The cached connection (and True), or a new one (and False) when there is none or it was closed."""
+    """The cached connection (and True), or a new one (and False) when there is none or it was closed.
+
+    Opening a new one ends by the invocation's deadline (lambdakit.deadline), retries included.
+    """
     global _connection
     if _connection is not None and not _connection.closed:
         return _connection, True
     started = time.perf_counter()
     try:
         # Both can find the configuration wanting: the settings, and the secret (no host).
-        _connection = _open(database_settings())
+        _connection = _open(database_settings(), deadline.wait_until())
     except ConfigError as exc:
         logger.error("database is not configured", extra={"reason": str(exc)})
         raise InternalError() from exc
@@ -283,42 +311,56 @@ def _discard(conn: TrackedConnection) -> None:
 
 def _run(fn: Callable[..., Any], read_only: bool, args: tuple, kwargs: dict) -> Any:
     global _current
+    watchdog = deadline.watchdog
     for attempt in (1, 2):
-        conn, reused = get_connection()
-        if conn.autocommit != read_only:
-            conn.autocommit = read_only
-        conn.statements_run = 0
-        committing = False
-        _current = conn
+        began = time.monotonic()
         try:
-            result = fn(conn, *args, **kwargs)
-            if not read_only:
-                committing = True
-                conn.commit()
+            conn, reused = get_connection()
+            watchdog.watch(conn)  # its waits end by the invocation's deadline (lambdakit.deadline)
+            if conn.autocommit != read_only:
+                conn.autocommit = read_only
+            conn.statements_run = 0
+            committing = False
+            _current = conn
+            try:
+                result = fn(conn, *args, **kwargs)
+                if not read_only:
+                    committing = True
+                    conn.commit()
+                    if outbox.pending:
+                        outbox.committed(conn)  # what the transaction enqueued goes out now that it is committed
+                return result
+            except BaseException as exc:
                 if outbox.pending:
-                    outbox.committed(conn)  # what the transaction enqueued goes out now that it is committed
-            return result
-        except BaseException as exc:
-            if outbox.pending:
-                outbox.rolled_back()
-            ended = _session_ended(conn, exc)
-            if ended:
-                _discard(conn)
-            else:
-                _rollback_quietly(conn)
-            if ended and reused and attempt == 1 and not committing and conn.statements_run == 0:
-                logger.info("cached database connection was closed by the server; reconnecting")
-                metrics.connection_retried()
-                continue
-            if isinstance(exc, psycopg2.Error):
-                translated = _translate(exc)
-                if ended and translated is None:
-                    translated = ServiceUnavailable("database connection lost, try again")
-                if translated is not None:
-                    raise translated from exc
-            raise
+                    outbox.rolled_back()
+                ended = _session_ended(conn, exc)
+                if ended:
+                    _discard(conn)
+                else:
+                    _rollback_quietly(conn)
+                if watchdog.was_cut():
+                    raise _no_connection_in_time() from exc
+                # Closed while idle, the connection fails its first statement at once; failing after a
+                # wait, it was a pooler giving up on the queued query (query_wait_timeout): no retry.
+                waited = time.monotonic() - began >= _IDLE_FAILURE_SECONDS
+                first = not committing and conn.statements_run == 0
+                if ended and reused and attempt == 1 and first and not waited:
+                    logger.info("cached database connection was closed by the server; reconnecting")
+                    metrics.connection_retried()
+                    continue
+                if isinstance(exc, psycopg2.Error):
+                    translated = _translate(exc)
+                    if first and waited and translated is not None and translated.status == 503:
+                        translated = _no_connection_in_time()  # a pooler's queue, a proxy's borrow, gave up
+                    elif ended and translated is None:
+                        translated = ServiceUnavailable("database connection lost, try again")
+                    if translated is not None:
+                        raise translated from exc
+                raise
+            finally:
+                _current = None
         finally:
-            _current = None
+            watchdog.release()
     raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -25,7 +25,12 @@ def authorize(spec: Spec, incoming: Incoming) -> None:
         return
     if incoming.caller_kind() == "anonymous":
         raise Unauthorized("Unauthorized")
-    if spec.groups and not set(spec.groups).intersection(incoming.caller_groups()):
-        raise Forbidden(f"requires group {' or '.join(spec.groups)}")
+    if spec.groups:
+        groups = incoming.caller_groups()
+        if groups is None:
+            # The gateway's string could name these groups or others (lambdakit.claims): never guess.
+            raise Forbidden(f"requires group {' or '.join(spec.groups)}; the caller's groups are ambiguous")
+        if not set(spec.groups).intersection(groups):
+            raise Forbidden(f"requires group {' or '.join(spec.groups)}")
     if spec.scopes and not set(spec.scopes).intersection(incoming.caller_scopes()):
         raise Forbidden(f"requires scope {' or '.join(spec.scopes)}")

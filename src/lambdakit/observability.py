@@ -61,6 +61,8 @@ def start_request(event: Any, context: Any) -> str | None:
         request_id = event["requestContext"]["requestId"]  # API Gateway REST and HTTP APIs
     except (KeyError, TypeError, IndexError):
         request_id = _appsync_request_id(event)
+    if not isinstance(request_id, str):
+        request_id = None  # a hand-made event's id of another type: never echoed into a header
     request_id = request_id or lambda_id
     request_ids.set_ids(request_id, lambda_id)
     if _cold:

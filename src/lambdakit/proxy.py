@@ -33,18 +33,32 @@ _JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 # -- in ------------------------------------------------------------------------------------------
+# API Gateway never sends a field of the wrong type; a hand-made event (a test, `make invoke`) may: each
+# field is checked where it is read, with the value in hand, and is a 400 naming it.
+def _malformed(name: str, expected: str) -> BadRequest:
+    return BadRequest(f"{name}: must be {expected}")
+
+
 def resolve(table: RouteTable, event: dict, http_api: bool) -> tuple[str, str, RestRoute, dict[str, str]]:
     """Method, path, route and path parameters: from API Gateway's own resolution when it named a route."""
+    context = event.get("requestContext")
+    if context is not None:
+        if context.__class__ is not dict:
+            raise _malformed("requestContext", "an object")
+        request_id = context.get("requestId")
+        if request_id is not None and request_id.__class__ is not str:
+            raise _malformed("requestContext.requestId", "text")
     if http_api:
-        context = event.get("requestContext")
-        http = context.get("http") if isinstance(context, dict) else None
+        http = context.get("http") if context is not None else None
         method = http.get("method") if isinstance(http, dict) else None
         path = event.get("rawPath")
         if not isinstance(method, str) or not isinstance(path, str):
             raise BadRequest(UNRECOGNISED)
         method = method.upper()
         route_key = event.get("routeKey")
-        resource = route_key.split(" ", 1)[1] if isinstance(route_key, str) and " " in route_key else None
+        if route_key is not None and route_key.__class__ is not str:
+            raise _malformed("routeKey", "text")
+        resource = route_key.split(" ", 1)[1] if route_key and " " in route_key else None
         path = _without_stage(path, context.get("stage"))  # type: ignore[union-attr]
     else:
         method, path = event.get("httpMethod"), event.get("path")
@@ -52,10 +66,14 @@ def resolve(table: RouteTable, event: dict, http_api: bool) -> tuple[str, str, R
             raise BadRequest(UNRECOGNISED)
         method = method.upper()
         resource = event.get("resource")
-    if isinstance(resource, str):
+        if resource is not None and resource.__class__ is not str:
+            raise _malformed("resource", "text")
+    parameters = event.get("pathParameters")
+    if parameters is not None and parameters.__class__ is not dict:
+        raise _malformed("pathParameters", "an object")
+    if resource is not None:
         route = table.rest_route(method, resource)
-        parameters = event.get("pathParameters")
-        if route is not None and (isinstance(parameters, dict) or not route.path.parameters):
+        if route is not None and (parameters is not None or not route.path.parameters):
             return method, path, route, parameters or {}
     found = table.match(method, path, ignore_trailing_slash=not http_api)
     if found.route is None and method == "HEAD":
@@ -70,36 +88,49 @@ def resolve(table: RouteTable, event: dict, http_api: bool) -> tuple[str, str, R
 
 def inputs(event: dict, path_parameters: Mapping[str, str], http_api: bool, binding: Binding) -> dict[str, Any]:
     """The route's inputs by parameter name: query parameters, path parameters and the JSON body as `body`."""
-    has_query = event.get("queryStringParameters") or event.get("multiValueQueryStringParameters")
-    found = _query_inputs(event, http_api, binding) if has_query else {}
+    single = event.get("queryStringParameters")
+    multi = None if http_api else event.get("multiValueQueryStringParameters")
+    found = _query_inputs(single, multi, binding) if single is not None or multi is not None else {}
     for name, value in path_parameters.items():
+        if value.__class__ is not str:
+            raise _malformed(f"pathParameters.{name}", "text")
         key = snake_case(str(name))
         if key in found:
             raise BadRequest(f"{name}: given in the path, so it cannot be a query parameter too")
         found[key] = snakify(value, name)
     raw = event.get("body")
-    if raw:
-        content_type = _header(event.get("headers"), "content-type")
-        found["body"] = snakify(_parse_body(raw, event.get("isBase64Encoded"), content_type))
+    if raw is not None:
+        if raw.__class__ is not str:
+            raise _malformed("body", "text")
+        if raw:
+            content_type = _header(event.get("headers"), "content-type")
+            found["body"] = snakify(_parse_body(raw, event.get("isBase64Encoded"), content_type))
     return found
 
 
-def _query_inputs(event: dict, http_api: bool, binding: Binding) -> dict[str, Any]:
+def _query_inputs(single: Any, multi: Any, binding: Binding) -> dict[str, Any]:
     """Query parameters by the names the documents give them: a list for `list[...]` parameters, else the value.
 
     A REST API (v1) gives every value in `multiValueQueryStringParameters` and the last one in
-    `queryStringParameters`; an HTTP API (v2) joins repeated values with commas, so only a list
-    parameter is split on them (`?name=Smith,John` stays one value).
+    `queryStringParameters`; an HTTP API (v2) joins repeated values with commas (and has no `multi`), so
+    only a list parameter is split on them (`?name=Smith,John` stays one value).
     """
-    single = event.get("queryStringParameters") or {}
-    multi = {} if http_api else (event.get("multiValueQueryStringParameters") or {})
-    if not isinstance(single, dict) or not isinstance(multi, dict):
-        raise BadRequest(UNRECOGNISED)
+    single, multi = single or {}, multi or {}
+    if single.__class__ is not dict:
+        raise _malformed("queryStringParameters", "an object")
+    if multi.__class__ is not dict:
+        raise _malformed("multiValueQueryStringParameters", "an object")
+    for name, value in single.items():
+        if value.__class__ is not str:
+            raise _malformed(f"queryStringParameters.{name}", "text")
+    for name, values in multi.items():
+        if values.__class__ is not list or not all(v.__class__ is str for v in values):
+            raise _malformed(f"multiValueQueryStringParameters.{name}", "a list of strings")
     found: dict[str, Any] = {}
     for name in dict.fromkeys([*single, *multi]):
         key = binding.query_parameter(str(name))
         if binding.wants_list(key):
-            value: Any = multi.get(name) or str(single[name]).split(",")
+            value: Any = multi.get(name) or single[name].split(",")
         else:
             value = single[name] if name in single else (multi[name] or [None])[-1]
         found[key] = snakify(value, name)
@@ -108,18 +139,23 @@ def _query_inputs(event: dict, http_api: bool, binding: Binding) -> dict[str, An
 
 def _header(headers: Any, name: str) -> str | None:
     """A request header by case-insensitive name (the last one wins, as in a case-insensitive dict)."""
+    if headers is None:
+        return None
+    if headers.__class__ is not dict:
+        raise _malformed("headers", "an object")
     found = None
-    if isinstance(headers, dict):
-        for key, value in headers.items():
-            if isinstance(key, str) and key.lower() == name:
-                found = value
+    for key, value in headers.items():
+        if isinstance(key, str) and key.lower() == name:
+            if value is not None and value.__class__ is not str:
+                raise _malformed(f"headers.{key}", "text")
+            found = value
     return found
 
 
 def _parse_body(raw: Any, is_base64: Any, content_type: str | None) -> Any:
     """Decode and parse a REST body: 413 when too large, 415 when not JSON, 400 when not valid UTF-8 JSON."""
-    if not isinstance(raw, str):
-        raise BadRequest("body: must be text")
+    if is_base64 is not None and is_base64.__class__ is not bool:
+        raise _malformed("isBase64Encoded", "true or false")
     if content_type and not _JSON_TYPE.match(content_type.strip()):
         raise UnsupportedMediaType(f"content-type {content_type!r} is not supported: send application/json")
     if not is_base64:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
+from lambdakit.claims import AMBIGUOUS_CHARACTERS
 from lambdakit.names import camel_case, snake_case
 from lambdakit.records import Factory, record
 
@@ -552,6 +553,12 @@ def _check_access(spec: Spec, function: str) -> None:
         values = getattr(spec, name)
         if not isinstance(values, tuple) or not all(isinstance(v, str) and v and v.strip() == v for v in values):
             raise RouteError(f"{name}= on {function}() must be a list of names, like {name}=['staff']")
+    for group in spec.groups:
+        if AMBIGUOUS_CHARACTERS.intersection(group):
+            raise RouteError(
+                f"groups= on {function}(): {group!r} cannot be told apart from other groups in the claims API Gateway"
+                " passes on (it writes a list as 'a,b' or '[a b]'); name groups without ',', '[', ']' or spaces"
+            )
     if spec.restricted and spec.auth is not None:
         kind = "public" if spec.auth == "none" else "signed with IAM, which carries no groups or scopes"
         raise RouteError(f"{function}() names groups or scopes but auth={spec.auth!r} makes it {kind}")

@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from lambdakit import observability, proxy
+from lambdakit import deadline, observability, proxy
 from lambdakit.authorization import authorize
 from lambdakit.binding import Binding, spec_of
 from lambdakit.errors import ApiError, BadRequest, InternalError, MethodNotAllowed, NotFound
@@ -325,6 +325,7 @@ class Router:
     def handle(self, event: Any, context: Any = None) -> Any:
         """Answer any supported event: REST v1 (default), HTTP API v2, AppSync, a direct invoke, a job, an SQS batch."""
         table = self._table if self._table is not None else self.routes
+        deadline.begin(context)
         observability.start_request(event, context)
         if isinstance(event, dict):
             if "httpMethod" in event:
@@ -356,9 +357,12 @@ class Router:
 
     def _graphql(self, event: dict, context: Any, info: dict) -> Any:
         """The field's resolver, called as AppSync's direct Lambda resolver expects: its data, or a raised error."""
-        field = f"{info.get('parentTypeName')}.{info.get('fieldName')}"
+        type_name, field_name = info.get("parentTypeName"), info.get("fieldName")
+        field = f"{type_name}.{field_name}"
         try:
-            endpoint = self._endpoints.get(("graphql", (info.get("parentTypeName"), info.get("fieldName"))))
+            if type_name.__class__ is not str or field_name.__class__ is not str:
+                raise BadRequest("info.parentTypeName, info.fieldName: must be text")
+            endpoint = self._endpoints.get(("graphql", (type_name, field_name)))
             if endpoint is None:
                 raise NotFound(f"no resolver for GraphQL field {field}")
             return endpoint.answer(event.get("arguments"), "arguments", Incoming(event, context, "graphql"))

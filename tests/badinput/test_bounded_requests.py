@@ -58,10 +58,11 @@ def worker(pg, app_src, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lo
         {"version": "2.0", "rawPath": "/widgets", "requestContext": "nonsense"},
     ],
 )
-def test_a_malformed_api_gateway_event_is_the_unrecognised_event_400(event, lambda_env):
+def test_a_malformed_api_gateway_event_is_a_400_naming_what_is_wrong(event, lambda_env):
     response = handler(event, None)
     assert response["statusCode"] == 400
-    assert json.loads(response["body"])["message"].startswith(("unrecognised event", "body: must be text"))
+    message = json.loads(response["body"])["message"]
+    assert message.startswith("unrecognised event") or ": must be " in message, message
 
 
 @pytest.mark.parametrize("args", [[], 0, "", "x", [1, 2], True])

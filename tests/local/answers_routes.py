@@ -25,6 +25,12 @@ def whoami(caller: Caller, request: Request) -> dict:
     }
 
 
+@router.rest("GET", "/answers/reports", scopes=["reports/read"])
+def reports(caller: Caller) -> dict:
+    """A route for an access token carrying a scope."""
+    return {"scopes": list(caller.scopes), "username": caller.username}
+
+
 @router.rest("GET", "/answers/pixel.png", auth="none")
 def pixel() -> Response:
     """A binary download with caching headers."""

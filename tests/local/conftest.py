@@ -73,3 +73,12 @@ def iam_server(pg, answers_src, tmp_path_factory) -> Iterator[str]:
     process, base = serve_copy(pg, answers_src, log, STACK_AUTH="iam")
     yield base
     stop_server(process)
+
+
+@pytest.fixture(scope="session")
+def http_api_server(pg, answers_src, tmp_path_factory) -> Iterator[str]:
+    """The local server as `make serve AUTH=cognito API_TYPE=http` runs it: HTTP API (payload 2.0) events."""
+    log = tmp_path_factory.mktemp("http-api") / "serve.log"
+    process, base = serve_copy(pg, answers_src, log, STACK_AUTH="cognito", STACK_API_TYPE="http")
+    yield base
+    stop_server(process)

@@ -13,19 +13,22 @@ from typing import Any
 
 import requests
 
-from local.auth import Identity, appsync_identity, attach_rest, http_authorizer
-from local.tokens import claims_for, issue_token
+from local.auth import Identity, appsync_identity, attach_http, attach_rest
+from local.tokens import claims_for, issue_token, sign_claims
 
 EVERY_GROUP = ("staff", "admin")
 
 
 def as_user(event: dict[str, Any], groups: tuple[str, ...] = EVERY_GROUP, user: str = "tester") -> dict[str, Any]:
-    """`event` as the gateway (or the invoker) would send it for `user` in `groups`."""
+    """`event` as the gateway (or the invoker) would send it for `user` in `groups`.
+
+    An API Gateway event carries the token's claims and, as the gateway passes it on, the token itself.
+    """
     claims = claims_for(user, groups)
     if "httpMethod" in event:
-        return attach_rest(event, Identity(claims=claims))
+        return attach_rest(event, Identity(claims=claims, token=sign_claims(claims)))
     if event.get("version") == "2.0":
-        event["requestContext"]["authorizer"] = http_authorizer(claims)
+        attach_http(event, Identity(claims=claims, token=sign_claims(claims)))
     elif "info" in event:
         event["identity"] = appsync_identity(Identity(claims=claims))
     else:

@@ -2,8 +2,10 @@
 
 Debian's `pgbouncer` package (`make test` and `make bench` install it when they can). Everything is
 PgBouncer's default except what a run needs said: the pool mode, where to listen, how clients log in,
-where to log, and optionally the pool size. So what passes through it here passes through a stock
-transaction pooler.
+where to log, optionally the pool size, and the setting docs/limits.md recommends in front of a Lambda:
+`query_wait_timeout` under the function's timeout, so a query queued for a server connection is refused
+while the function can still answer (`query_wait_timeout=None` keeps PgBouncer's 120 s). So what passes
+through it here passes through a stock transaction pooler set up as the docs say.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from local.embedded_pg import LOCAL_PASSWORD, EmbeddedPostgres, free_port
 # PgBouncer refuses to run as root; as root it runs as the user the embedded PostgreSQL runs as.
 _SYSTEM_USER = "pgserver"
 _SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
+# Seconds a query may wait for a server connection (docs/limits.md): under the default function's 10 s,
+# with room to answer.
+RECOMMENDED_QUERY_WAIT_TIMEOUT = 5
 
 
 def pgbouncer_binary() -> str | None:
@@ -41,6 +46,7 @@ class PgBouncer:
         pool_size: int | None = None,
         pool_mode: str = "transaction",
         tls: tuple[Path, Path] | None = None,
+        query_wait_timeout: int | None = RECOMMENDED_QUERY_WAIT_TIMEOUT,
     ) -> None:
         self.server = server
         # Without a folder of its own it gets a temporary one, removed again by stop().
@@ -48,6 +54,7 @@ class PgBouncer:
         self.workdir = Path(tempfile.mkdtemp(prefix="pgbouncer-")) if workdir is None else Path(workdir)
         self.pool_size = pool_size
         self.pool_mode = pool_mode
+        self.query_wait_timeout = query_wait_timeout
         # (certificate, key): clients must speak TLS to PgBouncer (pgserver's PostgreSQL has no TLS of its own).
         self.tls = tls
         self.port = free_port()
@@ -73,6 +80,8 @@ class PgBouncer:
         }
         if self.pool_size is not None:
             settings["default_pool_size"] = str(self.pool_size)
+        if self.query_wait_timeout is not None:
+            settings["query_wait_timeout"] = str(self.query_wait_timeout)
         if self.tls is not None:
             cert, key = self.tls
             settings.update(client_tls_sslmode="require", client_tls_cert_file=str(cert), client_tls_key_file=str(key))

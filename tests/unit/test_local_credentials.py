@@ -132,3 +132,13 @@ def test_an_unknown_access_key_is_refused_like_api_gateway_does():
     headers["authorization"] = headers["authorization"].replace(local_credentials()["aws_access_key_id"], "AKIAOTHER")
     with pytest.raises(SignatureRefused, match="security token included in the request is invalid"):
         verify("POST", "/x", "", headers, b"", service="execute-api")
+
+
+def test_a_token_lives_at_most_a_day_as_cognitos_longest():
+    with pytest.raises(ValueError, match="Cognito's longest is one day"):
+        issue_token("alice", ttl=86_401)
+    assert verify_token(issue_token("alice", ttl=86_400))["token_use"] == "id"
+    access = verify_token(issue_token("alice", scopes=("reports/read",)))
+    assert access["token_use"] == "access" and access["scope"] == "reports/read" and "aud" not in access
+    with pytest.raises(InvalidToken, match="token_use 'access'"):
+        verify_token(issue_token("alice", scopes=("reports/read",)), ("id",))
