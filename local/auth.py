@@ -11,11 +11,14 @@ in the schema's directives for GraphQL (infra/graphql_auth.py).
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
+from local.authorizer_cache import AuthorizerCache
 from local.sigv4 import LOCAL_ACCOUNT, SignatureRefused, Signer, has_signature, local_credentials, verify
 from local.tokens import InvalidToken, ensure_key, verify_token
 
@@ -29,6 +32,11 @@ class Identity:
     claims: Mapping[str, Any] | None = None
     signer: Signer | None = None
     api_key: bool = False
+
+    @functools.cached_property
+    def rest_claims(self) -> dict[str, str]:
+        """The claims as a REST Cognito authorizer passes them (made once: a kept identity serves many requests)."""
+        return rest_authorizer(self.claims or {})["claims"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,7 @@ class LocalGate:
     mode: str = "none"
     api_keys: bool = False
     appsync: Any = field(default=None, repr=False)
+    verified: AuthorizerCache = field(default_factory=AuthorizerCache, repr=False, compare=False)
 
     @classmethod
     def from_project(cls) -> LocalGate:
@@ -120,13 +129,18 @@ class LocalGate:
         token = bearer_token(headers)
         if token is None:
             return Refusal(401, "Unauthorized")
-        try:
-            claims = verify_token(token)
-        except InvalidToken:
-            return Refusal(401, "Unauthorized")
-        if scopes and not set(scopes) & set(str(claims.get("scope", "")).split()):
+        identity = self.verified.get(token)
+        if identity is None:
+            try:
+                claims = verify_token(token)
+            except InvalidToken:
+                return Refusal(401, "Unauthorized")
+            # Read-only: one identity serves every request with this token while it is kept.
+            identity = Identity(claims=MappingProxyType(claims), api_key=self.api_keys)
+            self.verified.put(token, identity, expires_at=claims["exp"])
+        if scopes and not set(scopes) & set(str(identity.claims.get("scope", "")).split()):
             return Refusal(403, "Forbidden")
-        return Identity(claims=claims, api_key=self.api_keys)
+        return identity
 
 
 # -- GraphQL (AppSync) ------------------------------------------------------------------------------
@@ -267,7 +281,7 @@ def attach_rest(event: dict[str, Any], identity: Identity) -> dict[str, Any]:
     """Put `identity` into a REST (v1) event where API Gateway does; returns the event."""
     context = event.setdefault("requestContext", {})
     if identity.claims is not None:
-        context["authorizer"] = rest_authorizer(identity.claims)
+        context["authorizer"] = {"claims": dict(identity.rest_claims)}  # the event's own copy
     if identity.signer is not None:
         context.setdefault("identity", {}).update(rest_iam_identity(identity.signer))
     if identity.api_key:

@@ -42,8 +42,9 @@ def rest_v1_event(
     resource: str = "/{proxy+}",
     path_parameters: dict[str, str] | None = None,
     source_ip: str = "127.0.0.1",
+    request_id: str | None = None,
 ) -> dict[str, Any]:
-    """The event API Gateway would hand the function for this request."""
+    """The event API Gateway would hand the function for this request (`request_id`: a new UUID when not given)."""
     multi_query = parse_qs(query_string, keep_blank_values=True) if query_string else {}
     multi_headers: dict[str, list[str]] = {}
     for name, value in headers:
@@ -77,7 +78,7 @@ def rest_v1_event(
             "httpMethod": method,
             "path": f"/{STAGE}{path}",
             "stage": STAGE,
-            "requestId": str(uuid.uuid4()),
+            "requestId": request_id or str(uuid.uuid4()),
             "requestTimeEpoch": int(now * 1000),
             "identity": {"sourceIp": source_ip, "userAgent": multi_headers.get("user-agent", [""])[-1]},
             "protocol": "HTTP/1.1",

@@ -22,7 +22,7 @@ from typing import Any
 
 from local.auth import AppSyncRules, LocalGate, Refusal, attach_rest, document_access
 from local.events import http_response, rest_v1_event
-from local.invoke import event_bytes, invoke, payload_limit, too_large
+from local.invoke import event_bytes, invoke, new_request_id, payload_limit, too_large
 
 ROOT = Path(__file__).resolve().parent.parent
 # LOCAL_SRC_DIR serves another copy of src/ (the reload tests edit a copy, never the real one).
@@ -33,6 +33,8 @@ _TOO_LARGE = b'{"message":"request body is larger than API Gateway\'s 10 MB limi
 _BAD_GATEWAY = b'{"message":"Internal server error"}'
 _JSON = [("content-type", "application/json")]
 _STATUS_COLOURS = {2: "32", 3: "36", 4: "33", 5: "31"}  # green, cyan, yellow, red
+# Routes matched per worker, by method and path: matching runs the route table's regexes (7 µs).
+_MATCHES_KEPT = 4096
 # Swagger UI's files come from the `swagger-ui-py` package (dev requirements): /docs works offline.
 DOCS_PAGE = b"""<!doctype html>
 <html lang="en">
@@ -94,6 +96,8 @@ class LambdaApp:
         self._openapi: bytes | None = None
         self._colour = use_colour()
         self._timeout: float | None = None
+        self._matches: dict[tuple[str, str], tuple[str, dict[str, str] | None, str, Any]] = {}
+        self._access_log = os.environ.get("LOCAL_ACCESS_LOG", "1") != "0"
 
     def timeout(self) -> float:
         """The function's `timeoutSeconds` (cdk.json or TIMEOUT_SECONDS), enforced on each invocation."""
@@ -144,11 +148,24 @@ class LambdaApp:
         return self.module().router
 
     def _match(self, method: str, path: str) -> tuple[str, dict[str, str] | None, str, Any]:
-        """The resource and path parameters API Gateway would report, the route function's name, and its record."""
-        found = self.router().match(method, path)
-        if found.route is None:
-            return "/{proxy+}", None, "-", None
-        return found.route.path.text, found.path_parameters, found.route.function, found.route
+        """The resource and path parameters API Gateway would report, the route function's name, and its record.
+
+        Kept per method and path: a worker's routes do not change (an edit restarts the workers).
+        """
+        key = (method, path)
+        matched = self._matches.get(key)
+        if matched is None:
+            found = self.router().match(method, path)
+            if found.route is None:
+                matched = ("/{proxy+}", None, "-", None)
+            else:
+                matched = (found.route.path.text, found.path_parameters, found.route.function, found.route)
+            if len(self._matches) >= _MATCHES_KEPT:
+                self._matches.clear()
+            self._matches[key] = matched
+        resource, parameters, function, route = matched
+        # The event's own copy of the path parameters: a handler may change what it was given.
+        return resource, None if parameters is None else dict(parameters), function, route
 
     def graphql(self) -> Any:
         """The AppSync look-alike for this worker, built on first use from SRC/schema.graphql."""
@@ -256,6 +273,7 @@ class LambdaApp:
                     resource=resource,
                     path_parameters=path_parameters,
                     source_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
+                    request_id=new_request_id(),
                 )
                 attach_rest(event, decision)
                 if too_large(event):
@@ -280,7 +298,7 @@ class LambdaApp:
             }
         )
         await send({"type": "http.response.body", "body": data})
-        if os.environ.get("LOCAL_ACCESS_LOG", "1") != "0":
+        if self._access_log:
             elapsed = (time.perf_counter() - started) * 1000
             _log(access_line(method, path, status, elapsed, route, colour=self._colour, ids=ids))
 
