@@ -34,7 +34,7 @@ CHALICE_REQUIREMENTS = Path(__file__).with_name("requirements-chalice.txt")
 CHALICE_APP = ROOT / ".local" / "bench-chalice"
 
 # The route at the reference commit, written with its API (flat src/ modules: routing, db_utils, errors).
-_REFERENCE_HANDLER = '''"""The bench's route for the local server at {commit}: GET /widgets/{{widgetId}}, in that commit's API."""
+_REFERENCE_HANDLER = '''"""The bench's route for the local server at {commit}: GET /widgets/{{widgetId}}, in its API."""
 
 from db_utils import transaction
 from errors import NotFound
@@ -169,7 +169,8 @@ def chalice_script() -> Path | str:
     wanted = CHALICE_REQUIREMENTS.read_text()
     if script.exists() and stamp.exists() and stamp.read_text() == wanted:
         return script
-    made = subprocess.run([sys.executable, "-m", "venv", "--clear", str(CHALICE_VENV)], capture_output=True, check=False)
+    venv = [sys.executable, "-m", "venv", "--clear", str(CHALICE_VENV)]
+    made = subprocess.run(venv, capture_output=True, check=False)
     pip = [str(CHALICE_VENV / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     installed = made.returncode == 0 and subprocess.run(
         [*pip, "-r", str(CHALICE_REQUIREMENTS)], capture_output=True, check=False

@@ -44,7 +44,7 @@ def parse_wrk(output: str) -> dict[str, float]:
 
 
 def _ours(database_url: str, workers: int) -> peers.Peer:
-    """`run_local.py serve --workers N --no-reload` on the bench's source, with the template's auth: a signed-in caller."""
+    """`run_local.py serve --workers N --no-reload` on the bench's source, with the template's auth (signed in)."""
     from local.tokens import issue_token
 
     port = free_port()
@@ -59,7 +59,7 @@ def _ours(database_url: str, workers: int) -> peers.Peer:
     command = [sys.executable, "run_local.py", "serve", "--port", str(port), "--workers", str(workers), "--no-reload"]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     token = issue_token("bench", ("staff",), ttl=3600)
-    does = f"`make serve` ({workers} workers), signed in: a bearer token the gate checks as API Gateway's Cognito authorizer"
+    does = f"`make serve` ({workers} workers), signed in: a bearer token checked as a Cognito authorizer would"
     return peers.Peer(
         "this server", does, f"http://127.0.0.1:{port}/widgets/1", process, (f"Authorization: Bearer {token}",)
     )
@@ -110,8 +110,10 @@ def _wrk(wrk: str, peer: peers.Peer, seconds: float, close: bool = False) -> dic
     return parse_wrk(out)
 
 
-def _spread(values: list[float]) -> float:
-    """Half the range of `values`, relative to their median."""
+def _spread(values: list[float]) -> float | None:
+    """Half the range of `values`, relative to their median (None for one value: no spread to see)."""
+    if len(values) < 2:
+        return None
     middle = statistics.median(values)
     return (max(values) - min(values)) / 2 / middle if middle else 0.0
 
@@ -119,6 +121,7 @@ def _spread(values: list[float]) -> float:
 def measure(
     server: EmbeddedPostgres,
     database_url: str,
+    *,
     workers: int = 4,
     seconds: float = 8,
     warmup: float = 3,
@@ -144,7 +147,7 @@ def measure(
                 figures[peer.name + (" close" if close else "")] = _wrk(wrk, peer, seconds, close)
             rounds.append(figures)
             ratios = _ratios(rounds)
-            if len(rounds) >= 2 and all(_spread(v) <= tolerance for v in ratios.values()):
+            if len(rounds) >= 2 and all((_spread(v) or 0.0) <= tolerance for v in ratios.values()):
                 break
     ratios = _ratios(rounds)
     ours = [r["this server"] for r in rounds]
@@ -152,8 +155,8 @@ def measure(
         "serve_rps": round(statistics.median(r["rps"] for r in ours)),
         "serve_p99_ms": round(statistics.median(r["p99_ms"] for r in ours), 2),
         **{key: (round(statistics.median(ratios[key]), 2) if key in ratios else None) for key in RATIOS},
-        "_noise": {key: round(_spread(values), 3) for key, values in ratios.items()}
-        | {"serve_rps": round(_spread([r["rps"] for r in ours]), 3)},
+        "_noise": {key: _spread(values) for key, values in ratios.items()}
+        | {"serve_rps": _spread([r["rps"] for r in ours])},
         "_rounds": rounds,
         "_peers": {peer.name: peer.missing or peer.does for peer in started},
         "_errors": sum(f["errors"] for r in rounds for f in r.values()),
@@ -184,7 +187,9 @@ def table(result: dict[str, Any]) -> str:
     does = result.get("_peers", {})
     for name in names:
         peer = name.removesuffix(" close")
-        cells = [f"{r[name]['rps']:,.0f}" for r in rounds]
+        cells = [
+            f"{r[name]['rps']:,.0f}" + (f" ({r[name]['errors']:,} errors)" if r[name]["errors"] else "") for r in rounds
+        ]
         what = does.get(peer, "") + (" (`Connection: close`)" if name.endswith(" close") else "")
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {what} |")
     return "\n".join(lines)
