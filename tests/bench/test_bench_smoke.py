@@ -69,7 +69,9 @@ def test_a_key_is_called_worse_only_beyond_the_noise_of_either_run():
     assert beyond == {"warm_read_ratio": True, "serve_vs_chalice": True, "round_trips_write": True}
     better = verdicts({"warm_read_ratio": 1.0, "serve_vs_chalice": 4.0, "round_trips_write": 2}, {})
     assert not any(better.values())
-    noisy_now = verdicts({"warm_read_ratio": 1.3, "serve_vs_chalice": 3.0, "round_trips_write": 3}, {"warm_read_ratio": 0.1})
+    noisy_now = verdicts(
+        {"warm_read_ratio": 1.3, "serve_vs_chalice": 3.0, "round_trips_write": 3}, {"warm_read_ratio": 0.1}
+    )
     assert noisy_now["warm_read_ratio"] is False
 
 
