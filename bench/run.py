@@ -131,21 +131,23 @@ def run(quick: bool) -> dict[str, Any]:
             f"first page (µs): {small:,} rows {pg['_us']['small']:.0f}, {large:,} rows {pg['_us']['large']:.0f}"
         )
 
+    failed: list[str] = []
     if quick:
         context.append("quick mode: no make build, no cold starts and no synth (their keys are null)")
     else:
-        _step("make build ARCH=arm64", steps)
-        results["package_zip_bytes_arm64"] = infra.package_zip_bytes("arm64")
-        _step("make build", steps)
-        results["package_zip_bytes"] = infra.package_zip_bytes()
-        _cold_starts(results, noise, context, steps)
-        _step("synth: 300 routes against the bench app", steps)
-        sy = infra.synth_scale(3)
-        results.update({k: sy[k] for k in ("synth_ratio_300_vs_3", "lambda_permissions_300", "resources_300")})
-        context.append(
-            f"synth medians (s): bench app ({sy['_sample_routes']} REST routes) {sy['_s']['sample']}, "
-            f"300 routes {sy['_s']['large']}; OpenAPI operations in the 300-route API: {sy['_operations_300']}"
-        )
+        for name, step in (
+            ("make build (arm64, x86_64)", lambda: _packages(results, steps)),
+            ("cold starts", lambda: _cold_starts(results, noise, context, steps)),
+            ("synth scale", lambda: _synth(results, context, steps)),
+        ):
+            try:
+                step()
+            except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
+                # The keys measured so far are kept; this step's stay null and the bench exits non-zero.
+                detail = getattr(exc, "stderr", None) or str(exc)
+                detail = detail.decode(errors="replace") if isinstance(detail, bytes) else str(detail)
+                failed.append(name)
+                context.append(f"{name} failed: {detail.strip()[-300:]}")
     return {
         "results": results,
         "noise": {key: noise.get(key) for key in KEYS},
@@ -153,7 +155,25 @@ def run(quick: bool) -> dict[str, Any]:
         "profile": profile,
         "serve": s.get("_rounds", []),
         "peers": s.get("_peers", {}),
+        "failed": failed,
     }
+
+
+def _packages(results: dict[str, Any], steps: list[str]) -> None:
+    _step("make build ARCH=arm64", steps)
+    results["package_zip_bytes_arm64"] = infra.package_zip_bytes("arm64")
+    _step("make build", steps)
+    results["package_zip_bytes"] = infra.package_zip_bytes()
+
+
+def _synth(results: dict[str, Any], context: list[str], steps: list[str]) -> None:
+    _step("synth: 300 routes against the bench app", steps)
+    sy = infra.synth_scale(3)
+    results.update({k: sy[k] for k in ("synth_ratio_300_vs_3", "lambda_permissions_300", "resources_300")})
+    context.append(
+        f"synth medians (s): bench app ({sy['_sample_routes']} REST routes) {sy['_s']['sample']}, "
+        f"300 routes {sy['_s']['large']}; OpenAPI operations in the 300-route API: {sy['_operations_300']}"
+    )
 
 
 def _pooled_round_trips(results: dict[str, Any], context: list[str], steps: list[str]) -> None:
@@ -277,6 +297,9 @@ def main(argv: list[str] | None = None) -> int:
         print(changes_table(found))
         print(f"\n{len(worse)} key(s) worse beyond their noise" + (f": {', '.join(worse)}" if worse else ""))
     print(f"- {measured['machine']}, bench took {time.perf_counter() - started:.0f} s; results in {args.out}")
+    if measured["failed"]:
+        print(f"- failed: {', '.join(measured['failed'])} (their keys are null; see above)")
+        return 1
     return 0
 
 

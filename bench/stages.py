@@ -45,6 +45,7 @@ SERVER_STAGES = (
     ("local.server", "_log", "access log line"),
 )
 HANDLER_STAGES = (
+    ("lambdakit.router", "Router.handle", "router: event read, steps called, errors caught"),
     ("lambdakit.observability", "start_request", "request ids"),
     ("lambdakit.proxy", "resolve", "route resolved"),
     ("lambdakit.router", "authorize", "caller and groups checked"),
