@@ -31,7 +31,7 @@ PAGE = ROOT / "docs" / "benchmarks.md"
 MEASURES: dict[str, tuple[str, str]] = {
     "warm_read_ratio": (
         "`handler(REST v1 GET /widgets/1)` in-process, warm, signed in (median of 5,000; client and backends on"
-        " one CPU; runs repeated until two agree within 4 %)",
+        " one CPU; runs repeated until two agree)",
         "raw psycopg2 autocommit `SELECT` of the same row, tuple cursor",
     ),
     "warm_write_ratio": (

@@ -234,7 +234,8 @@ def table(results: dict[str, Any], noise: dict[str, Any] | None = None) -> str:
 def _noise_shown(key: str, value: float | None) -> str:
     if key in _COUNTED:
         return "exact"
-    return "-" if value is None else f"±{value:.0%}" if value >= 0.01 else "±<1%"
+    # Relative, as a fraction of the key (±0.04: four hundredths either way).
+    return "-" if value is None else f"±{value:.3f}"
 
 
 def changes(run: dict[str, Any], baseline: dict[str, Any]) -> list[dict[str, Any]]:

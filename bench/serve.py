@@ -38,9 +38,10 @@ def parse_wrk(output: str) -> dict[str, float]:
     """Requests per second, p99 latency (ms) and errors (socket errors plus non-2xx answers) from `wrk --latency`."""
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     p99 = _ms(re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE).group(1))
-    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
+    found = dict(re.findall(r"(connect|read|write|timeout) (\d+)", output))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return {"rps": rps, "p99_ms": p99, "errors": errors + (int(non_2xx.group(1)) if non_2xx else 0)}
+    errors = sum(int(n) for n in found.values()) + (int(non_2xx.group(1)) if non_2xx else 0)
+    return {"rps": rps, "p99_ms": p99, "errors": errors, "read_errors": int(found.get("read", 0))}
 
 
 def _ours(database_url: str, workers: int) -> peers.Peer:
@@ -107,7 +108,11 @@ def _wrk(wrk: str, peer: peers.Peer, seconds: float, close: bool = False) -> dic
     for header in headers:
         command += ["-H", header]
     out = subprocess.run([*command, peer.url], check=True, capture_output=True, text=True).stdout
-    return parse_wrk(out)
+    figures = parse_wrk(out)
+    closed = figures.pop("read_errors")
+    if close:  # wrk counts each connection the server closes after its answer as a read error
+        figures["errors"] -= closed
+    return figures
 
 
 def _spread(values: list[float]) -> float | None:

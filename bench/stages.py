@@ -38,7 +38,7 @@ SERVER_STAGES = (
     ("local.auth", "LocalGate.request", "gate: bearer token checked"),
     ("local.server", "rest_v1_event", "event built"),
     ("local.server", "attach_rest", "identity put in the event"),
-    ("local.server", "too_large", "event size counted (6 MiB)"),
+    ("local.server", "too_large", "event size counted (Lambda's payload limit)"),
     ("local.server", "invoke", "invocation: timeout, request id, context"),
     ("local.server", "http_response", "answer written as HTTP"),
     ("local.server", "access_line", "access log line"),
