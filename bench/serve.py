@@ -26,6 +26,7 @@ from local.embedded_pg import EmbeddedPostgres, free_port
 from tests.support.process import stop_process, wait_until_answering
 
 _UNITS_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+OPEN = "this server, AUTH=none"
 RATIOS = {"serve_vs_chalice": "chalice", "serve_vs_bare": "bare", "serve_vs_0f2ef20": peers.REFERENCE_COMMIT}
 
 
@@ -44,8 +45,11 @@ def parse_wrk(output: str) -> dict[str, float]:
     return {"rps": rps, "p99_ms": p99, "errors": errors, "read_errors": int(found.get("read", 0))}
 
 
-def _ours(database_url: str, workers: int) -> peers.Peer:
-    """`run_local.py serve --workers N --no-reload` on the bench's source, with the template's auth (signed in)."""
+def _ours(database_url: str, workers: int, auth: str = "cognito") -> peers.Peer:
+    """`run_local.py serve --workers N --no-reload` on the bench's source, with the template's auth (signed in).
+
+    With `auth="none"` (reported beside it, no key): every route public, as the reference at 0f2ef20 serves.
+    """
     from local.tokens import issue_token
 
     port = free_port()
@@ -53,17 +57,18 @@ def _ours(database_url: str, workers: int) -> peers.Peer:
         **os.environ,
         "DATABASE_URL": database_url,
         "LOCAL_SRC_DIR": str(SRC),
-        "STACK_AUTH": "cognito",
+        "STACK_AUTH": auth,
         "LOCAL_ACCESS_LOG": "1",  # on, as `make serve` has it; its lines go nowhere
         "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
     command = [sys.executable, "run_local.py", "serve", "--port", str(port), "--workers", str(workers), "--no-reload"]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/widgets/1"
+    if auth == "none":
+        return peers.Peer(OPEN, "the same with `AUTH=none`: no token, every route public", url, process)
     token = issue_token("bench", ("staff",), ttl=3600)
     does = f"`make serve` ({workers} workers), signed in: a bearer token checked as a Cognito authorizer would"
-    return peers.Peer(
-        "this server", does, f"http://127.0.0.1:{port}/widgets/1", process, (f"Authorization: Bearer {token}",)
-    )
+    return peers.Peer("this server", does, url, process, (f"Authorization: Bearer {token}",))
 
 
 @contextmanager
@@ -71,6 +76,7 @@ def running(server: EmbeddedPostgres, database_url: str, workers: int) -> Iterat
     """Every peer started and answering (those that cannot run carry why); all stopped afterwards."""
     started = [
         _ours(database_url, workers),
+        _ours(database_url, workers, auth="none"),
         peers.start_reference(server, workers),
         peers.start_bare(database_url, workers),
         peers.start_chalice(),

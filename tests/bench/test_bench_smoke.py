@@ -51,7 +51,7 @@ def test_quick_bench_writes_every_key_its_noise_the_profile_and_the_peers(tmp_pa
         assert {"gate: bearer token checked", "event built", "row to JSON", "request, in-process"} <= set(stages)
     if results["serve_rps"] is not None:  # wrk is installed: every peer that could start was loaded
         assert "this server" in measured["serve"][0]
-        assert set(measured["peers"]) == {"this server", "0f2ef20", "bare", "chalice"}
+        assert set(measured["peers"]) == {"this server", "this server, AUTH=none", "0f2ef20", "bare", "chalice"}
     assert "| `warm_read_ratio` |" in done.stdout
     assert "| gate: bearer token checked |" in done.stdout
 
