@@ -112,8 +112,8 @@ def _install_alarm() -> None:
 def invoke(handler: Callable[[dict, Any], Any], event: Any, timeout_seconds: float) -> Invocation:
     """Call `handler` once within `timeout_seconds`, as Lambda does; never raises.
 
-    The first call in a process's main thread installs the SIGALRM handler, which stays: with no timer
-    set it never runs. Code that installs its own SIGALRM handler afterwards calls `reset_alarm()`.
+    The first call in a process's main thread installs the SIGALRM handler, which stays (a worker's main
+    thread is the handler's): with no timer set it never runs.
     """
     context = LambdaContext(timeout_ms=int(timeout_seconds * 1000), aws_request_id=new_request_id())
     if threading.current_thread() is not threading.main_thread():
@@ -131,9 +131,3 @@ def invoke(handler: Callable[[dict, Any], Any], event: Any, timeout_seconds: flo
     except Exception as exc:  # an unhandled error is the invocation's result, as in Lambda
         error = type(exc).__name__ + (f": {exc}" if str(exc) else "")
         return Invocation(error=error, request_id=context.aws_request_id)
-
-
-def reset_alarm() -> None:
-    """Make the next invocation check its signal handler again (after other code installed another)."""
-    global _alarm_installed
-    _alarm_installed = False
