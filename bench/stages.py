@@ -41,6 +41,7 @@ SERVER_STAGES = (
     ("local.server", "too_large", "event size counted (Lambda's payload limit)"),
     ("local.server", "invoke", "invocation: timeout, request id, context"),
     ("local.server", "http_response", "answer written as HTTP"),
+    ("local.server", "LambdaApp._access", "access log line"),
     ("local.server", "access_line", "access log line"),
     ("local.server", "_log", "access log line"),
 )
