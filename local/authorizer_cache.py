@@ -13,7 +13,7 @@ never refused for longer than it is invalid.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 # API Gateway's default for a Cognito user pool authorizer's result cache.
@@ -23,15 +23,15 @@ MAX_TOKENS = 1024
 
 
 class AuthorizerCache:
-    """Values by token, each until `min(now + ttl, expires_at)`."""
+    """Values by token (or by anything hashable that names a check), each until `min(now + ttl, expires_at)`."""
 
     def __init__(
         self, ttl: float = RESULT_TTL_SECONDS, size: int = MAX_TOKENS, clock: Callable[[], float] = time.time
     ) -> None:
         self.ttl, self.size, self.clock = ttl, size, clock
-        self._entries: dict[str, tuple[float, Any]] = {}
+        self._entries: dict[Hashable, tuple[float, Any]] = {}
 
-    def get(self, token: str) -> Any | None:
+    def get(self, token: Hashable) -> Any | None:
         """The value kept for `token`, or None when there is none or it has run out."""
         entry = self._entries.get(token)
         if entry is None:
@@ -41,7 +41,7 @@ class AuthorizerCache:
         del self._entries[token]
         return None
 
-    def put(self, token: str, value: Any, expires_at: float) -> None:
+    def put(self, token: Hashable, value: Any, expires_at: float) -> None:
         """Keep `value` for `token` until the cache's TTL or `expires_at` (the token's `exp`), whichever is first."""
         if len(self._entries) >= self.size:
             # Insertion order: the first keys are the oldest entries.
