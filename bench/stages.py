@@ -272,12 +272,12 @@ def profile(url: str, requests: int = 2000, rounds: int = 5) -> dict[str, Any]:
 def table(profiled: dict[str, Any]) -> str:
     """The profile as a Markdown table: one row per stage, a column per request."""
     names = list(profiled["us"])
-    rows = ["| stage | " + " | ".join(f"{name} (µs)" for name in names) + " |", "|---" * (len(names) + 1) + "|"]
+    rows = ["| stage | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
     for stage in profiled["order"]:
         shown = []
         for name in names:
             us = profiled["us"][name].get(stage)
-            shown.append("-" if us is None else f"{us:.1f}")
+            shown.append("-" if us is None else f"{us:.1f} µs")
         label = f"**{stage}**" if stage == TOTAL else stage
         rows.append(f"| {label} | " + " | ".join(shown) + " |")
     return "\n".join(rows)
