@@ -267,9 +267,19 @@ def measure(python: str, package: Path, runs: int) -> dict[str, Any]:
     finally:
         shutil.rmtree(bare, ignore_errors=True)
     ms = {name: statistics.median(values) * 1e3 for name, values in samples.items()}
+    ratios = _ratios(ms)
+    # Noise: the same ratios from the first and the second half of the rounds, half their difference.
+    halves = [
+        _ratios({name: statistics.median(values[part]) for name, values in samples.items()})
+        for part in (slice(0, runs // 2), slice(runs // 2, None))
+    ]
+    noise = {key: round(abs(halves[0][key] - halves[1][key]) / 2 / value, 3) for key, value in ratios.items()}
+    return {**ratios, "_ms": ms, "_noise": noise}
+
+
+def _ratios(ms: dict[str, float]) -> dict[str, float]:
     return {
         "cold_start_secret_ratio": ms["extension"] / ms["url"],
         "cold_start_boto3_ratio": ms["boto3"] / ms["url"],
         "cold_start_ratio": ms["url"] / ms["bare_function"],
-        "_ms": ms,
     }

@@ -57,6 +57,7 @@ def _synth(src: Path, out: Path) -> float:
         "STACK_ARCHITECTURE": "x86_64",
         "STACK_SRC_DIR": str(src),
         "STACK_LAMBDA_FILE": str(src / "lambda_function.py"),
+        "STACK_SCHEMA_FILE": str(src / "schema.graphql"),
         # No prebuilt package: both sides zip their own source folder, so neither pays more for assets.
         "STACK_BUILD_DIR": str(src.parent / "no-build"),
         "STACK_SYNTH_WITHOUT_BUILD": "1",

@@ -11,11 +11,14 @@ in the schema's directives for GraphQL (infra/graphql_auth.py).
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
+from local.authorizer_cache import AuthorizerCache
 from local.sigv4 import LOCAL_ACCOUNT, SignatureRefused, Signer, has_signature, local_credentials, verify
 from local.tokens import InvalidToken, ensure_key, issue_token, verify_token
 
@@ -33,6 +36,11 @@ class Identity:
     signer: Signer | None = None
     api_key: bool = False
     token: str | None = None
+
+    @functools.cached_property
+    def rest_claims(self) -> dict[str, str]:
+        """The claims as a REST Cognito authorizer passes them (made once: a kept identity serves many requests)."""
+        return rest_authorizer(self.claims or {})["claims"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,7 @@ class LocalGate:
     api_keys: bool = False
     appsync: Any = field(default=None, repr=False)
     api_type: str = "rest"
+    verified: AuthorizerCache = field(default_factory=AuthorizerCache, repr=False, compare=False)
 
     @classmethod
     def from_project(cls) -> LocalGate:
@@ -128,13 +137,18 @@ class LocalGate:
         # A REST API's Cognito authorizer takes an ID token, or an access token where the method has scopes;
         # an HTTP API's JWT authorizer takes either.
         uses = (("access",) if scopes else ("id",)) if self.api_type == "rest" else ("id", "access")
-        try:
-            claims = verify_token(token, uses)
-        except InvalidToken:
-            return Refusal(401, "Unauthorized")
-        if scopes and not set(scopes) & set(str(claims.get("scope", "")).split()):
+        identity = self.verified.get((token, uses))
+        if identity is None:
+            try:
+                claims = verify_token(token, uses)
+            except InvalidToken:
+                return Refusal(401, "Unauthorized")
+            # Read-only: one identity serves every request with this token while it is kept.
+            identity = Identity(claims=MappingProxyType(claims), api_key=self.api_keys, token=token)
+            self.verified.put((token, uses), identity, expires_at=claims["exp"])
+        if scopes and not set(scopes) & set(str(identity.claims.get("scope", "")).split()):
             return Refusal(403, "Forbidden")
-        return Identity(claims=claims, api_key=self.api_keys, token=token)
+        return identity
 
 
 # -- GraphQL (AppSync) ------------------------------------------------------------------------------
@@ -272,7 +286,7 @@ def attach_rest(event: dict[str, Any], identity: Identity) -> dict[str, Any]:
     """Put `identity` into a REST (v1) event where API Gateway does; returns the event."""
     context = event.setdefault("requestContext", {})
     if identity.claims is not None:
-        context["authorizer"] = rest_authorizer(identity.claims)
+        context["authorizer"] = {"claims": dict(identity.rest_claims)}  # the event's own copy
         _with_token(event, identity)
     if identity.signer is not None:
         context.setdefault("identity", {}).update(rest_iam_identity(identity.signer))

@@ -42,8 +42,9 @@ def rest_v1_event(
     resource: str = "/{proxy+}",
     path_parameters: dict[str, str] | None = None,
     source_ip: str = "127.0.0.1",
+    request_id: str | None = None,
 ) -> dict[str, Any]:
-    """The event API Gateway would hand the function for this request."""
+    """The event API Gateway would hand the function for this request (`request_id`: a new UUID when not given)."""
     multi_query = parse_qs(query_string, keep_blank_values=True) if query_string else {}
     multi_headers: dict[str, list[str]] = {}
     for name, value in headers:
@@ -67,7 +68,7 @@ def rest_v1_event(
             "httpMethod": method,
             "path": f"/{STAGE}{path}",
             "stage": STAGE,
-            "requestId": str(uuid.uuid4()),
+            "requestId": request_id or str(uuid.uuid4()),
             "requestTimeEpoch": int(now * 1000),
             "identity": {"sourceIp": source_ip, "userAgent": multi_headers.get("user-agent", [""])[-1]},
             "protocol": "HTTP/1.1",
@@ -102,8 +103,9 @@ def http_api_event(
     route_key: str = "ANY /{proxy+}",
     path_parameters: dict[str, str] | None = None,
     source_ip: str = "127.0.0.1",
+    request_id: str | None = None,
 ) -> dict[str, Any]:
-    """The event an HTTP API (payload 2.0) would hand the function, on the `$default` stage.
+    """The event an HTTP API (payload 2.0) would hand the function, on the `$default` stage (`request_id` as above).
 
     Payload 2.0 differs from REST's: header names in lower case, a repeated header or query parameter
     joined with commas, cookies apart from the headers, the method and source IP under `requestContext.http`.
@@ -141,7 +143,7 @@ def http_api_event(
                 "sourceIp": source_ip,
                 "userAgent": joined.get("user-agent", ""),
             },
-            "requestId": str(uuid.uuid4()),
+            "requestId": request_id or str(uuid.uuid4()),
             "routeKey": route_key,
             "stage": "$default",
             "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),

@@ -23,7 +23,7 @@ from typing import Any
 from local import memory
 from local.auth import AppSyncRules, LocalGate, Refusal, attach_http, attach_rest, document_access
 from local.events import http_api_event, http_response, rest_v1_event
-from local.invoke import event_bytes, invoke, payload_limit, too_large
+from local.invoke import event_bytes, invoke, new_request_id, payload_limit, too_large
 from local.uploads import LARGE_BYTES, MAX_HEADER_BYTES, MAX_REQUEST_BYTES, Uploads, header_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +37,8 @@ _HEADERS_TOO_LARGE = b'{"message":"request line and headers are larger than API 
 _BAD_GATEWAY = b'{"message":"Internal server error"}'
 _JSON = [("content-type", "application/json")]
 _STATUS_COLOURS = {2: "32", 3: "36", 4: "33", 5: "31"}  # green, cyan, yellow, red
+# Routes matched per worker, by method and path: matching runs the route table's regexes (7 µs).
+_MATCHES_KEPT = 4096
 # Swagger UI's files come from the `swagger-ui-py` package (dev requirements): /docs works offline.
 DOCS_PAGE = b"""<!doctype html>
 <html lang="en">
@@ -99,6 +101,9 @@ class LambdaApp:
         self._colour = use_colour()
         self._timeout: float | None = None
         self._uploads = Uploads()
+        self._matches: dict[tuple[str, str], tuple[str, dict[str, str] | None, str, Any]] = {}
+        self._access_log = os.environ.get("LOCAL_ACCESS_LOG", "1") != "0"
+        self._flush_due = False
 
     def timeout(self) -> float:
         """The function's `timeoutSeconds` (cdk.json or TIMEOUT_SECONDS), enforced on each invocation."""
@@ -160,11 +165,24 @@ class LambdaApp:
         return self.module().router
 
     def _match(self, method: str, path: str) -> tuple[str, dict[str, str] | None, str, Any]:
-        """The resource and path parameters API Gateway would report, the route function's name, and its record."""
-        found = self.router().match(method, path)
-        if found.route is None:
-            return "/{proxy+}", None, "-", None
-        return found.route.path.text, found.path_parameters, found.route.function, found.route
+        """The resource and path parameters API Gateway would report, the route function's name, and its record.
+
+        Kept per method and path: a worker's routes do not change (an edit restarts the workers).
+        """
+        key = (method, path)
+        matched = self._matches.get(key)
+        if matched is None:
+            found = self.router().match(method, path)
+            if found.route is None:
+                matched = ("/{proxy+}", None, "-", None)
+            else:
+                matched = (found.route.path.text, found.path_parameters, found.route.function, found.route)
+            if len(self._matches) >= _MATCHES_KEPT:
+                self._matches.clear()
+            self._matches[key] = matched
+        resource, parameters, function, route = matched
+        # The event's own copy of the path parameters: a handler may change what it was given.
+        return resource, None if parameters is None else dict(parameters), function, route
 
     def graphql(self) -> Any:
         """The AppSync look-alike for this worker, built on first use from SRC/schema.graphql."""
@@ -266,9 +284,9 @@ class LambdaApp:
         if upload.large or len(data) > LARGE_BYTES or (path == "/graphql" and upload.size > _LARGE_QUERY_BYTES):
             del upload, data
             memory.give_back()
-        if os.environ.get("LOCAL_ACCESS_LOG", "1") != "0":
+        if self._access_log:
             elapsed = (time.perf_counter() - started) * 1000
-            _log(access_line(method, path, status, elapsed, route, colour=self._colour, ids=ids))
+            self._access(access_line(method, path, status, elapsed, route, colour=self._colour, ids=ids))
 
     def _answer(self, method: str, path: str, scope: dict, upload: Any) -> tuple[int, list, bytes, str, str]:
         """Status, headers, body, the route function that served it, and its ids, for one HTTP request."""
@@ -343,12 +361,47 @@ class LambdaApp:
                 route_key=route_key,
                 path_parameters=path_parameters,
                 source_ip=source_ip,
+                request_id=new_request_id(),
             )
             return attach_http(event, identity)
         event = rest_v1_event(
-            method, path, query, headers, body, resource=resource, path_parameters=path_parameters, source_ip=source_ip
+            method,
+            path,
+            query,
+            headers,
+            body,
+            resource=resource,
+            path_parameters=path_parameters,
+            source_ip=source_ip,
+            request_id=new_request_id(),
         )
         return attach_rest(event, identity)
+
+    def _access(self, line: str) -> None:
+        """Write an access line; the lines of the next 50 ms are flushed together.
+
+        A flush is a write to the terminal or pipe, the dearest part of a line; under load one flush
+        serves many requests, and a line still shows within 50 ms. (sys.stderr itself flushes every line.)
+        """
+        stream = sys.stderr
+        buffer = getattr(stream, "buffer", None)
+        if buffer is None:  # a text-only stream (a test's): written and flushed at once
+            _log(line)
+            return
+        # sys.stderr is line-buffered: text written before this line has reached `buffer` already.
+        buffer.write(line.encode("utf-8", "replace") + b"\n")
+        if not self._flush_due:
+            import asyncio  # loaded already: uvicorn runs on it
+
+            self._flush_due = True
+            asyncio.get_running_loop().call_later(0.05, self._flush_access)
+
+    def _flush_access(self) -> None:
+        self._flush_due = False
+        try:
+            sys.stderr.flush()
+        except (OSError, ValueError):  # the stream went away (the server is stopping)
+            pass
 
 
 app = LambdaApp()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Mapping
-from urllib.parse import urlsplit
 
 
 def _decode_chunked(body: bytes) -> bytes:
@@ -25,6 +24,8 @@ def _decode_chunked(body: bytes) -> bytes:
 
 def get(url: str, headers: Mapping[str, str], timeout: float = 5.0) -> tuple[int, bytes]:
     """(status, body) of `GET url` over plain HTTP; OSError when nothing answers, ValueError on a garbled answer."""
+    from urllib.parse import urlsplit  # on use: a cold start with DATABASE_URL never makes this request
+
     parts = urlsplit(url)
     if parts.scheme != "http" or not parts.hostname:
         raise ValueError(f"not a plain http URL: {url!r}")

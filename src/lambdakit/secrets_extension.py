@@ -9,7 +9,6 @@ to a caller that shows the environment's session token. One GET on the loopback 
 from __future__ import annotations
 
 import json
-from urllib.parse import quote
 
 from lambdakit import loopback
 
@@ -20,6 +19,10 @@ class ExtensionUnavailable(RuntimeError):
 
 def secret_string(secret_id: str, port: int, token: str, timeout: float = 5.0) -> str:
     """The secret's SecretString from the extension; ExtensionUnavailable when it cannot give one."""
+    # Here, not at the top: urllib.parse (and the ipaddress module it loads) would cost every cold start
+    # a millisecond, and a function given DATABASE_URL never reads a secret.
+    from urllib.parse import quote
+
     url = f"http://localhost:{port}/secretsmanager/get?secretId={quote(secret_id, safe='')}"
     try:
         status, body = loopback.get(url, {"X-Aws-Parameters-Secrets-Token": token}, timeout)
