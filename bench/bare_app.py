@@ -49,7 +49,7 @@ async def app(scope: dict, receive: Any, send: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Serve `app` as `run_local.py serve` serves the Lambda: uvicorn, httptools, N workers, a TCP_NODELAY socket."""
+    """Serve `app` as `run_local.py serve` serves the Lambda: uvicorn, httptools, its loop, N workers, TCP_NODELAY."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
@@ -62,7 +62,13 @@ def main(argv: list[str] | None = None) -> int:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", args.port))
     sock.listen(2048)
-    options = {"http": "httptools", "lifespan": "off", "access_log": False, "log_level": "warning"}
+    options = {
+        "http": "httptools",
+        "loop": "local.event_loop:new_event_loop",  # as the local server's: connections spread over the workers
+        "lifespan": "off",
+        "access_log": False,
+        "log_level": "warning",
+    }
     config = uvicorn.Config("bench.bare_app:app", workers=args.workers, **options)
     Multiprocess(config, sockets=[sock]).run()
     return 0

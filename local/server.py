@@ -420,6 +420,7 @@ def serve(port: int, workers: int, host: str = "127.0.0.1", sock: socket.socket 
         "port": port,
         "workers": workers,
         "http": "httptools",
+        "loop": "local.event_loop:new_event_loop",  # a client's connections spread over the workers
         "lifespan": "on",
         "access_log": False,
         "log_level": "warning",
