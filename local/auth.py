@@ -308,8 +308,13 @@ def attach_http(event: dict[str, Any], identity: Identity) -> dict[str, Any]:
 
 def _with_token(event: dict[str, Any], identity: Identity) -> None:
     """The `Authorization` header the token came in, as the gateway passes it (unless the event has one)."""
+    if identity.token is None:
+        return
     headers = event.get("headers") or {}
-    if identity.token is None or any(name.lower() == "authorization" for name in headers):
+    # The usual case, the token came in its header: found by the two spellings before any scan.
+    if "Authorization" in headers or "authorization" in headers:
+        return
+    if any(name.lower() == "authorization" for name in headers):
         return
     event["headers"] = {**headers, "Authorization": identity.token}
     if "multiValueHeaders" in event:

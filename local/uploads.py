@@ -73,11 +73,16 @@ class Uploads:
 
     async def read(self, receive: Any, keep: int) -> Body:
         """The whole body of one ASGI request, keeping at most `keep` bytes of it."""
+        message = await receive()
+        if not message.get("more_body"):
+            # The usual request: its body (if any) in one message, small enough to keep as it is.
+            chunk = message.get("body", b"")
+            if len(chunk) <= min(keep, LARGE_BYTES):
+                return Body(data=chunk, size=len(chunk))
         body = Body()
         buffer = bytearray()
         try:
             while True:
-                message = await receive()
                 chunk = message.get("body", b"")
                 body.size += len(chunk)
                 if body.size > LARGE_BYTES and body._slot is None:
@@ -91,6 +96,7 @@ class Uploads:
                     buffer = bytearray()  # of no use now: the request is refused on its size
                 if not message.get("more_body"):
                     break
+                message = await receive()
         except BaseException:
             body.release()
             raise
