@@ -41,8 +41,11 @@ class Body:
 
     @property
     def large(self) -> bool:
-        """Whether it held the worker's slot (its memory is worth returning once answered)."""
-        return self._slot is not None
+        """Whether it was past LARGE_BYTES, so held the worker's slot: its memory is worth returning once answered.
+
+        Read from the size, not the slot: the server asks after the slot is given back.
+        """
+        return self.size > LARGE_BYTES
 
     def release(self) -> None:
         """Give the slot back (once the answer is written)."""
