@@ -311,10 +311,8 @@ def _with_token(event: dict[str, Any], identity: Identity) -> None:
     if identity.token is None:
         return
     headers = event.get("headers") or {}
-    # The usual case, the token came in its header: found by the two spellings before any scan.
-    if "Authorization" in headers or "authorization" in headers:
-        return
-    if any(name.lower() == "authorization" for name in headers):
+    # The usual case, the token came in its header, is found by its two spellings before any scan.
+    if "Authorization" in headers or "authorization" in headers or any(n.lower() == "authorization" for n in headers):
         return
     event["headers"] = {**headers, "Authorization": identity.token}
     if "multiValueHeaders" in event:

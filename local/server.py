@@ -349,32 +349,16 @@ class LambdaApp:
         """The event the stack's API type hands the function: REST (v1), or an HTTP API's payload 2.0."""
         method, path = scope["method"], scope["path"]
         query = scope.get("query_string", b"").decode("latin-1")
-        source_ip = (scope.get("client") or ("127.0.0.1", 0))[0]
+        common = {
+            "path_parameters": path_parameters,
+            "source_ip": (scope.get("client") or ("127.0.0.1", 0))[0],
+            "request_id": new_request_id(),
+        }
         if self.http_api:
             route_key = "ANY /{proxy+}" if resource == "/{proxy+}" else f"{method} {resource}"
-            event = http_api_event(
-                method,
-                path,
-                query,
-                headers,
-                body,
-                route_key=route_key,
-                path_parameters=path_parameters,
-                source_ip=source_ip,
-                request_id=new_request_id(),
-            )
+            event = http_api_event(method, path, query, headers, body, route_key=route_key, **common)
             return attach_http(event, identity)
-        event = rest_v1_event(
-            method,
-            path,
-            query,
-            headers,
-            body,
-            resource=resource,
-            path_parameters=path_parameters,
-            source_ip=source_ip,
-            request_id=new_request_id(),
-        )
+        event = rest_v1_event(method, path, query, headers, body, resource=resource, **common)
         return attach_rest(event, identity)
 
     def _access(self, line: str) -> None:
