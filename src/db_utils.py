@@ -106,12 +106,7 @@ class DictCursor(psycopg2.extensions.cursor):
     def fetchone(self) -> dict[str, Any] | None:
         """The next row as a dict, or None."""
         row = _fetchone(self)
-        if row is None:
-            return None
-        names = self._names
-        if names is None:
-            names = self._names = tuple(map(_name, self.description))
-        return dict(zip(names, row, strict=True))
+        return None if row is None else dict(zip(self._columns(), row, strict=True))
 
     def fetchmany(self, size: int | None = None) -> list[dict[str, Any]]:
         """Up to `size` rows (default `arraysize`) as dicts."""
