@@ -46,6 +46,11 @@ MEASURES: dict[str, tuple[str, str]] = {
         "what the handler adds to the raw `SELECT` (same runs)",
         "what Powertools' `APIGatewayRestResolver` adds to it, serving the same event with the same SELECT",
     ),
+    "warm_floor_ratio": (
+        "a handler written by hand for the same answer and nothing else (no routing, validation, error mapping,"
+        " request ids or deadline): how low `warm_read_ratio` can go in Python on this driver",
+        "the raw `SELECT` above",
+    ),
     "round_trips_read": (
         "statements the server logs (`log_statement=all`, by `application_name`) for one warm request",
         "-",

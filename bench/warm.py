@@ -3,10 +3,13 @@
 Beside them, in the same process and the same interleaved rounds, AWS Lambda Powertools' REST resolver
 (`APIGatewayRestResolver`) serves the same event with a route doing the same SELECT on a cached
 connection: `overhead_vs_powertools` is what our handler adds to the raw SELECT over what theirs adds.
+A hand-written handler giving the same answer with nothing else (`floor_handler`) shows how low a Python
+handler on this driver can go: `warm_floor_ratio`.
 """
 
 from __future__ import annotations
 
+import datetime
 import functools
 import json
 import statistics
@@ -70,6 +73,39 @@ def powertools_handler(connection: Any, query: str) -> Any:
     return resolver.resolve
 
 
+def floor_handler(connection: Any, query: str) -> Any:
+    """The least a handler written by hand does for the same answer: the floor under any framework.
+
+    The path parameter as an int, the caller's group from the authorizer's claims, the SELECT on a cached
+    autocommit connection, the row as a dict under camelCase keys, JSON with ISO dates and exact decimals,
+    the REST answer. No routing, validation, error mapping, request ids, logging context or deadline.
+    """
+    from lambdakit.names import camel_case
+
+    def plain(value: Any) -> str:
+        return value.isoformat() if isinstance(value, (datetime.date, datetime.time)) else str(value)
+
+    encode = json.JSONEncoder(default=plain, separators=(",", ":")).encode
+    camel: dict[str, str] = {}
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        widget_id = int(event["pathParameters"]["widgetId"])
+        if "staff" not in event["requestContext"]["authorizer"]["claims"]["cognito:groups"]:
+            return {"statusCode": 403, "body": '{"message":"Forbidden"}'}
+        with connection.cursor() as cur:
+            cur.execute(query, {"widget_id": widget_id})
+            row = cur.fetchone()
+            names = [camel.get(c.name) or camel.setdefault(c.name, camel_case(c.name)) for c in cur.description]
+        return {
+            "statusCode": 200,
+            "body": encode(dict(zip(names, row, strict=True))),
+            "isBase64Encoded": False,
+            "multiValueHeaders": {"Content-Type": ["application/json"]},
+        }
+
+    return handler
+
+
 def _expect(status: int, result: dict[str, Any]) -> None:
     if result.get("statusCode") != status:
         raise RuntimeError(f"handler answered {result.get('statusCode')}: {result.get('body')}")
@@ -93,6 +129,11 @@ def measure(database_url: str, iterations: int) -> dict[str, float]:
     theirs.autocommit = True
     powertools = powertools_handler(theirs, sql.GET_WIDGET)
     _expect(200, powertools(read, context))
+    by_hand = psycopg2.connect(database_url)
+    by_hand.autocommit = True
+    floor = floor_handler(by_hand, sql.GET_WIDGET)
+    if json.loads(floor(read, context)["body"]) != json.loads(module.handler(read, context)["body"]):
+        raise RuntimeError("the hand-written handler's answer differs from the handler's")
     insert_args = dict.fromkeys(sql.UPDATABLE_COLUMNS) | {"name": "Bench", "maker": "Mark", "status": "listed"}
 
     def raw_select() -> None:
@@ -125,6 +166,7 @@ def measure(database_url: str, iterations: int) -> dict[str, float]:
                 "raw_select": raw_select,
                 "lesson_select": lesson_select,
                 "powertools_read": lambda: powertools(read, context),
+                "floor_read": lambda: floor(read, context),
             },
             iterations,
         )
@@ -133,7 +175,7 @@ def measure(database_url: str, iterations: int) -> dict[str, float]:
             iterations,
         )
     finally:
-        for conn in (raw, raw_tx, lesson, theirs):
+        for conn in (raw, raw_tx, lesson, theirs, by_hand):
             conn.close()
     ours_over_raw = medians["handler_read"] - medians["raw_select"]
     theirs_over_raw = medians["powertools_read"] - medians["raw_select"]
@@ -142,11 +184,12 @@ def measure(database_url: str, iterations: int) -> dict[str, float]:
         "warm_write_ratio": medians["handler_write"] / medians["raw_insert"],
         "lesson_ratio": medians["handler_read"] / medians["lesson_select"],
         "overhead_vs_powertools": ours_over_raw / theirs_over_raw if theirs_over_raw > 0 else None,
+        "warm_floor_ratio": medians["floor_read"] / medians["raw_select"],
         "_us": {name: round(value * 1e6, 1) for name, value in medians.items()},
     }
 
 
-KEYS = ("warm_read_ratio", "warm_write_ratio", "lesson_ratio", "overhead_vs_powertools")
+KEYS = ("warm_read_ratio", "warm_write_ratio", "lesson_ratio", "overhead_vs_powertools", "warm_floor_ratio")
 
 
 def measure_until_stable(
