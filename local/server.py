@@ -408,6 +408,10 @@ def serve(port: int, workers: int, host: str = "127.0.0.1", sock: socket.socket 
         "lifespan": "on",
         "access_log": False,
         "log_level": "warning",
+        # API Gateway's sourceIp is the peer's address, whatever X-Forwarded-For a client sends, and its
+        # answers carry no `server` header: uvicorn would take the first from a local client and add the second.
+        "proxy_headers": False,
+        "server_header": False,
     }
     if sock is None:
         # Not uvicorn's own socket: it is made without IPPROTO_TCP, so asyncio leaves Nagle on for the

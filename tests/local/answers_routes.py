@@ -25,6 +25,12 @@ def whoami(caller: Caller, request: Request) -> dict:
     }
 
 
+@router.rest("GET", "/answers/source-ip", auth="none")
+def source_ip(request: Request) -> dict:
+    """The caller's address as the gateway reports it."""
+    return {"source_ip": request.source_ip}
+
+
 @router.rest("GET", "/answers/reports", scopes=["reports/read"])
 def reports(caller: Caller) -> dict:
     """A route for an access token carrying a scope."""

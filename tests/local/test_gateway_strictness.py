@@ -154,3 +154,10 @@ def test_one_group_named_with_a_separator_is_not_admin_over_either_api_type(cogn
         member = issue_token("ada", ("x", "admin"))
         answer = requests.delete(f"{base}/widgets/987654", headers={"Authorization": member}, timeout=10)
         assert answer.status_code == 404  # two groups, one of them admin: past the check, no such widget
+
+
+def test_the_source_ip_is_the_peers_and_the_answer_names_no_server(cognito_server):
+    # API Gateway reports the caller's own address whatever X-Forwarded-For claims, and adds no `server`.
+    answer = requests.get(f"{cognito_server}/answers/source-ip", headers={"X-Forwarded-For": "203.0.113.9"}, timeout=10)
+    assert answer.status_code == 200 and answer.json() == {"sourceIp": "127.0.0.1"}
+    assert "server" not in answer.headers
