@@ -80,13 +80,12 @@ def floor_handler(connection: Any, query: str) -> Any:
     autocommit connection, the row as a dict under camelCase keys, JSON with ISO dates and exact decimals,
     the REST answer. No routing, validation, error mapping, request ids, logging context or deadline.
     """
-    from lambdakit.names import camel_case
+    from lambdakit.names import CAMEL, camel_case
 
     def plain(value: Any) -> str:
         return value.isoformat() if isinstance(value, (datetime.date, datetime.time)) else str(value)
 
     encode = json.JSONEncoder(default=plain, separators=(",", ":")).encode
-    camel: dict[str, str] = {}
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         widget_id = int(event["pathParameters"]["widgetId"])
@@ -95,7 +94,7 @@ def floor_handler(connection: Any, query: str) -> Any:
         with connection.cursor() as cur:
             cur.execute(query, {"widget_id": widget_id})
             row = cur.fetchone()
-            names = [camel.get(c.name) or camel.setdefault(c.name, camel_case(c.name)) for c in cur.description]
+            names = [CAMEL.get(c.name) or camel_case(c.name) for c in cur.description]
         return {
             "statusCode": 200,
             "body": encode(dict(zip(names, row, strict=True))),
