@@ -109,12 +109,23 @@ def time_calls(fn: Callable[[], Any], iterations: int) -> list[float]:
     return times
 
 
+def _blocks(iterations: int, rounds: int) -> tuple[int, int]:
+    """Calls of a subject's warm-up, and of each of its rounds."""
+    return max(10, iterations // rounds), max(1, iterations // rounds)
+
+
+def calls_per_subject(iterations: int, rounds: int = 10) -> int:
+    """How many times `interleaved_medians` calls each subject, its warm-up included."""
+    warmup, per_round = _blocks(iterations, rounds)
+    return warmup + rounds * per_round
+
+
 def interleaved_medians(subjects: dict[str, Callable[[], Any]], iterations: int, rounds: int = 10) -> dict[str, float]:
     """Median per-call time of each subject, run in alternating blocks so machine noise hits all alike."""
+    warmup, per_round = _blocks(iterations, rounds)
     for fn in subjects.values():
-        time_calls(fn, max(10, iterations // rounds))  # warm up: connections, caches, branch predictors
+        time_calls(fn, warmup)  # warm up: connections, caches, branch predictors
     samples: dict[str, list[float]] = {name: [] for name in subjects}
-    per_round = max(1, iterations // rounds)
     for _ in range(rounds):
         for name, fn in subjects.items():
             samples[name] += time_calls(fn, per_round)

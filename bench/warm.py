@@ -17,7 +17,7 @@ from typing import Any
 
 import psycopg2
 
-from bench.common import interleaved_medians, lambda_module
+from bench.common import calls_per_subject, interleaved_medians, lambda_module
 from local.auth import Identity, attach_rest
 from local.events import LambdaContext, rest_v1_event
 from local.tokens import claims_for
@@ -169,8 +169,8 @@ def measure(database_url: str, iterations: int) -> dict[str, float]:
             lesson.reset()
 
     try:
-        # A subject's calls: its rounds and a warm-up of a tenth (at least ten); a new context for each.
-        calls = iterations + max(10, iterations // 10) + 10
+        # A new context for each call of each subject that takes one.
+        calls = calls_per_subject(iterations)
         for_read, for_powertools, for_floor, for_write = (fresh_contexts(calls) for _ in range(4))
         medians = interleaved_medians(
             {
