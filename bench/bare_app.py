@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     sock.bind(("127.0.0.1", args.port))
     sock.listen(2048)
     options = {
-        "http": "httptools",
+        "http": "local.one_write:OneWriteHttpToolsProtocol",  # as the local server's: one write per answer
         "loop": "local.event_loop:new_event_loop",  # as the local server's: connections spread over the workers
         "lifespan": "off",
         "access_log": False,

@@ -403,7 +403,7 @@ def serve(port: int, workers: int, host: str = "127.0.0.1", sock: socket.socket 
         "host": host,
         "port": port,
         "workers": workers,
-        "http": "httptools",
+        "http": "local.one_write:OneWriteHttpToolsProtocol",  # httptools; an answer's head and body in one write
         "loop": "local.event_loop:new_event_loop",  # a client's connections spread over the workers
         "lifespan": "on",
         "access_log": False,
