@@ -71,6 +71,17 @@ def swagger_ui_dir() -> Path | None:
     return static if static.is_dir() else None
 
 
+_pid = os.getpid()  # the worker's, for its access lines (os.getpid() is a system call each time)
+
+
+def _remember_pid() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_remember_pid)
+
+
 def _log(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
@@ -87,7 +98,7 @@ def access_line(
     shown = str(status)
     if colour:
         shown = f"\033[{_STATUS_COLOURS.get(status // 100, '0')}m{status}\033[0m"
-    return f"{method} {path} {shown} {ms:.1f}ms {route}{ids} pid={os.getpid()}"
+    return f"{method} {path} {shown} {ms:.1f}ms {route}{ids} pid={_pid}"
 
 
 class LambdaApp:
@@ -103,7 +114,7 @@ class LambdaApp:
         self._uploads = Uploads()
         self._matches: dict[tuple[str, str], tuple[str, dict[str, str] | None, str, Any]] = {}
         self._access_log = os.environ.get("LOCAL_ACCESS_LOG", "1") != "0"
-        self._flush_due = False
+        self._lines: list[str] = []  # access lines not written yet
 
     def timeout(self) -> float:
         """The function's `timeoutSeconds` (cdk.json or TIMEOUT_SECONDS), enforced on each invocation."""
@@ -121,11 +132,13 @@ class LambdaApp:
         seconds = self.timeout() if timeout is None else min(timeout, self.timeout())
         outcome = invoke(self.module().handler, event, seconds)
         if outcome.timed_out:
+            self._flush_access()  # the lines of earlier requests first
             _log(f"function timed out after {seconds:g} s (timeoutSeconds); Lambda resets the environment")
             if os.environ.get("LOCAL_RESET_ON_TIMEOUT") == "1":
                 # A graceful stop: the answer in flight is written, then the supervisor starts a fresh worker.
                 os.kill(os.getpid(), signal.SIGTERM)
         elif outcome.error:
+            self._flush_access()
             _log(f"handler raised {outcome.error.split(':', 1)[0]}")
         return outcome
 
@@ -259,6 +272,7 @@ class LambdaApp:
                     self.gate.warm()
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":
+                    self._flush_access()
                     await send({"type": "lifespan.shutdown.complete"})
                     return
         if scope["type"] != "http":
@@ -362,27 +376,24 @@ class LambdaApp:
         return attach_rest(event, identity)
 
     def _access(self, line: str) -> None:
-        """Write an access line; the lines of the next 50 ms are flushed together.
+        """Keep an access line; the lines of the next 50 ms are written together.
 
-        A flush is a write to the terminal or pipe, the dearest part of a line; under load one flush
-        serves many requests, and a line still shows within 50 ms. (sys.stderr itself flushes every line.)
+        A write to the terminal or pipe is the dearest part of a line: under load one write serves many
+        requests, and a line still shows within 50 ms. The lines wait here, not in sys.stderr's buffer,
+        which PYTHONUNBUFFERED (set by many IDEs and container images) turns into one write per line.
         """
-        stream = sys.stderr
-        buffer = getattr(stream, "buffer", None)
-        if buffer is None:  # a text-only stream (a test's): written and flushed at once
-            _log(line)
-            return
-        # sys.stderr is line-buffered: text written before this line has reached `buffer` already.
-        buffer.write(line.encode("utf-8", "replace") + b"\n")
-        if not self._flush_due:
+        self._lines.append(line)
+        if len(self._lines) == 1:
             import asyncio  # loaded already: uvicorn runs on it
 
-            self._flush_due = True
             asyncio.get_running_loop().call_later(0.05, self._flush_access)
 
     def _flush_access(self) -> None:
-        self._flush_due = False
+        lines, self._lines = self._lines, []
+        if not lines:
+            return
         try:
+            sys.stderr.write("\n".join(lines) + "\n")
             sys.stderr.flush()
         except (OSError, ValueError):  # the stream went away (the server is stopping)
             pass
