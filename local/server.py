@@ -36,6 +36,8 @@ _LARGE_QUERY_BYTES = 64 * 1024
 _HEADERS_TOO_LARGE = b'{"message":"request line and headers are larger than API Gateway\'s 10240 bytes"}'
 _BAD_GATEWAY = b'{"message":"Internal server error"}'
 _JSON = [("content-type", "application/json")]
+_NO_BODY = (204, 304)  # answers that carry no length (RFC 9110)
+_FRAMING = (b"content-length", b"transfer-encoding")
 _STATUS_COLOURS = {2: "32", 3: "36", 4: "33", 5: "31"}  # green, cyan, yellow, red
 # Routes matched per worker, by method and path: matching runs the route table's regexes (7 µs).
 _MATCHES_KEPT = 4096
@@ -284,13 +286,12 @@ class LambdaApp:
         upload = await self._uploads.read(receive, keep)
         try:
             status, headers, data, route, ids = self._answer(method, path, scope, upload)
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": status,
-                    "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers],
-                }
-            )
+            raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+            if status not in _NO_BODY and method != "HEAD":
+                # API Gateway sends an answer's length, whatever the function set (uvicorn would send chunks).
+                raw = [h for h in raw if h[0] not in _FRAMING]
+                raw.append((b"content-length", str(len(data)).encode()))
+            await send({"type": "http.response.start", "status": status, "headers": raw})
             await send({"type": "http.response.body", "body": data})
         finally:
             upload.release()

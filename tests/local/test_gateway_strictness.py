@@ -161,3 +161,11 @@ def test_the_source_ip_is_the_peers_and_the_answer_names_no_server(cognito_serve
     answer = requests.get(f"{cognito_server}/answers/source-ip", headers={"X-Forwarded-For": "203.0.113.9"}, timeout=10)
     assert answer.status_code == 200 and answer.json() == {"sourceIp": "127.0.0.1"}
     assert "server" not in answer.headers
+
+
+def test_an_answer_carries_its_length_as_api_gateways_do(cognito_server):
+    # Not chunked: a client reading Content-Length (a progress bar, a cache) sees what API Gateway sends.
+    for url in (f"{cognito_server}/answers/source-ip", f"{cognito_server}/answers/pixel.png", f"{cognito_server}/nope"):
+        answer = requests.get(url, timeout=10)
+        assert "transfer-encoding" not in answer.headers
+        assert int(answer.headers["content-length"]) == len(answer.content) > 0
