@@ -121,3 +121,40 @@ def test_a_small_event_is_not_written_out_to_be_measured(body):
 
     event = rest_v1_event("POST", "/widgets", "", [("content-type", "application/json")], body.encode())
     assert event_bytes(event) == 0
+
+
+class CountingStream:
+    """A stderr that notes each write it is given."""
+
+    def __init__(self) -> None:
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_access_lines_of_one_moment_are_written_together_and_before_the_servers_own(monkeypatch):
+    import asyncio
+
+    from local.server import LambdaApp
+
+    stream = CountingStream()
+    monkeypatch.setattr("sys.stderr", stream)
+    app = LambdaApp()
+
+    async def requests() -> None:
+        for i in range(100):
+            app._access(f"GET /widgets/{i} 200 0.2ms get_widget")
+        assert stream.writes == []  # under load, one write serves the lines of 50 ms
+        await asyncio.sleep(0.1)
+        app._access("GET /widgets/100 200 0.2ms get_widget")
+        app._flush_access()  # as the server does before a line of its own ("handler raised ...")
+
+    asyncio.run(requests())
+    assert len(stream.writes) == 2
+    assert stream.writes[0].splitlines() == [f"GET /widgets/{i} 200 0.2ms get_widget" for i in range(100)]
+    assert stream.writes[1] == "GET /widgets/100 200 0.2ms get_widget\n"
