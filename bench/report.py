@@ -51,6 +51,11 @@ MEASURES: dict[str, tuple[str, str]] = {
         " request ids or deadline): how low `warm_read_ratio` can go in Python on this driver",
         "the raw `SELECT` above",
     ),
+    "warm_floor_write_ratio": (
+        "a POST written by hand for the same answer (the group, the body's required and known fields, the"
+        " INSERT, COMMIT, 201 with its Location): how low `warm_write_ratio` can go",
+        "the raw `BEGIN` + `INSERT` + `COMMIT` above",
+    ),
     "round_trips_read": (
         "statements the server logs (`log_statement=all`, by `application_name`) for one warm request",
         "-",

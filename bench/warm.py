@@ -3,8 +3,8 @@
 Beside them, in the same process and the same interleaved rounds, AWS Lambda Powertools' REST resolver
 (`APIGatewayRestResolver`) serves the same event with a route doing the same SELECT on a cached
 connection: `overhead_vs_powertools` is what our handler adds to the raw SELECT over what theirs adds.
-A hand-written handler giving the same answer with nothing else (`floor_handler`) shows how low a Python
-handler on this driver can go: `warm_floor_ratio`.
+Hand-written handlers giving the same answers with nothing else (`floor_handler`, `floor_write_handler`)
+show how low a Python handler on this driver can go: `warm_floor_ratio` and `warm_floor_write_ratio`.
 """
 
 from __future__ import annotations
@@ -105,6 +105,47 @@ def floor_handler(connection: Any, query: str) -> Any:
     return handler
 
 
+def floor_write_handler(connection: Any, query: str, columns: tuple[str, ...]) -> Any:
+    """The least a handler written by hand does for the POST's answer: the write's floor under any framework.
+
+    The caller's group, the JSON body as an object with its two required names and no unknown field,
+    BEGIN, the INSERT ... RETURNING and COMMIT on a cached connection, the row as camelCase JSON, 201
+    with its Location. No schema validation beyond that, no routing, error mapping, request ids or deadline.
+    """
+    from lambdakit.names import CAMEL, camel_case, snake_case
+
+    def plain(value: Any) -> str:
+        return value.isoformat() if isinstance(value, (datetime.date, datetime.time)) else str(value)
+
+    encode = json.JSONEncoder(default=plain, separators=(",", ":")).encode
+    known = frozenset(columns)
+    empty = dict.fromkeys(columns)
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if "staff" not in event["requestContext"]["authorizer"]["claims"]["cognito:groups"]:
+            return {"statusCode": 403, "body": '{"message":"Forbidden"}'}
+        body = {snake_case(key): value for key, value in json.loads(event["body"]).items()}
+        if (
+            not known.issuperset(body)
+            or not isinstance(body.get("name"), str)
+            or not isinstance(body.get("maker"), str)
+        ):
+            return {"statusCode": 400, "body": '{"message":"Bad Request"}'}
+        with connection.cursor() as cur:
+            cur.execute(query, empty | body)
+            row = cur.fetchone()
+            names = [CAMEL.get(c.name) or camel_case(c.name) for c in cur.description]
+        connection.commit()
+        return {
+            "statusCode": 201,
+            "body": encode(dict(zip(names, row, strict=True))),
+            "isBase64Encoded": False,
+            "multiValueHeaders": {"Content-Type": ["application/json"], "Location": [f"/widgets/{row[0]}"]},
+        }
+
+    return handler
+
+
 def fresh_contexts(calls: int) -> Any:
     """A function handing out a new context per call, as Lambda gives each invocation its own.
 
@@ -113,6 +154,17 @@ def fresh_contexts(calls: int) -> Any:
     is then paid on every call, as in Lambda, rather than once for a context kept across calls.
     """
     return iter([LambdaContext(timeout_ms=900_000) for _ in range(calls)]).__next__
+
+
+def _same_answers(handler: Any, floor: Any, read: dict, floor_write: Any, write: dict) -> None:
+    """The hand-written handlers give the handler's answers: the same row read, a new row of the same shape."""
+    context = LambdaContext()
+    if json.loads(floor(read, context)["body"]) != json.loads(handler(read, context)["body"]):
+        raise RuntimeError("the hand-written handler's answer differs from the handler's")
+    ours, theirs = handler(write, context), floor_write(write, context)
+    _expect(201, theirs)
+    if json.loads(ours["body"]).keys() != json.loads(theirs["body"]).keys():
+        raise RuntimeError("the hand-written write's answer differs in shape from the handler's")
 
 
 def _expect(status: int, result: dict[str, Any]) -> None:
@@ -141,8 +193,9 @@ def measure(database_url: str, iterations: int) -> dict[str, float]:
     by_hand = psycopg2.connect(database_url)
     by_hand.autocommit = True
     floor = floor_handler(by_hand, sql.GET_WIDGET)
-    if json.loads(floor(read, context)["body"]) != json.loads(module.handler(read, context)["body"]):
-        raise RuntimeError("the hand-written handler's answer differs from the handler's")
+    by_hand_tx = psycopg2.connect(database_url)
+    floor_write = floor_write_handler(by_hand_tx, sql.INSERT_WIDGET, sql.UPDATABLE_COLUMNS)
+    _same_answers(module.handler, floor, read, floor_write, write)
     insert_args = dict.fromkeys(sql.UPDATABLE_COLUMNS) | {"name": "Bench", "maker": "Mark", "status": "listed"}
 
     def raw_select() -> None:
@@ -171,7 +224,7 @@ def measure(database_url: str, iterations: int) -> dict[str, float]:
     try:
         # A new context for each call of each subject that takes one.
         calls = calls_per_subject(iterations)
-        for_read, for_powertools, for_floor, for_write = (fresh_contexts(calls) for _ in range(4))
+        for_read, for_powertools, for_floor, for_write, for_floor_write = (fresh_contexts(calls) for _ in range(5))
         medians = interleaved_medians(
             {
                 "handler_read": lambda: module.handler(read, for_read()),
@@ -183,11 +236,15 @@ def measure(database_url: str, iterations: int) -> dict[str, float]:
             iterations,
         )
         medians |= interleaved_medians(
-            {"handler_write": lambda: module.handler(write, for_write()), "raw_insert": raw_insert},
+            {
+                "handler_write": lambda: module.handler(write, for_write()),
+                "raw_insert": raw_insert,
+                "floor_write": lambda: floor_write(write, for_floor_write()),
+            },
             iterations,
         )
     finally:
-        for conn in (raw, raw_tx, lesson, theirs, by_hand):
+        for conn in (raw, raw_tx, lesson, theirs, by_hand, by_hand_tx):
             conn.close()
     ours_over_raw = medians["handler_read"] - medians["raw_select"]
     theirs_over_raw = medians["powertools_read"] - medians["raw_select"]
@@ -197,11 +254,19 @@ def measure(database_url: str, iterations: int) -> dict[str, float]:
         "lesson_ratio": medians["handler_read"] / medians["lesson_select"],
         "overhead_vs_powertools": ours_over_raw / theirs_over_raw if theirs_over_raw > 0 else None,
         "warm_floor_ratio": medians["floor_read"] / medians["raw_select"],
+        "warm_floor_write_ratio": medians["floor_write"] / medians["raw_insert"],
         "_us": {name: round(value * 1e6, 1) for name, value in medians.items()},
     }
 
 
-KEYS = ("warm_read_ratio", "warm_write_ratio", "lesson_ratio", "overhead_vs_powertools", "warm_floor_ratio")
+KEYS = (
+    "warm_read_ratio",
+    "warm_write_ratio",
+    "lesson_ratio",
+    "overhead_vs_powertools",
+    "warm_floor_ratio",
+    "warm_floor_write_ratio",
+)
 
 
 def measure_until_stable(
