@@ -5,7 +5,6 @@ PYTHON ?= $(shell mk/find-python)
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 3000
-WORKERS ?= 4
 EVENT ?= get_student
 PYTEST_ARGS ?=
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
@@ -33,7 +32,7 @@ help: ## list the targets
 install: $(VENV)/.installed ## create .venv and install the Lambda, CDK and test packages
 
 serve: $(VENV)/.installed ## serve the API on http://127.0.0.1:3000, reloading on edits, with its queues and jobs (PORT=, WORKERS=, SCHEDULES=off)
-	$(PY) run_local.py serve --port $(PORT) --workers $(WORKERS)
+	$(PY) run_local.py serve --port $(PORT) $(if $(WORKERS),--workers $(WORKERS))
 
 run-local: $(VENV)/.installed ## run one event of events/ through the handler (EVENT=get_student), or one job (JOB=name)
 	$(PY) run_local.py $(if $(JOB),--job "$(JOB)",$(EVENT))

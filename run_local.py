@@ -247,8 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workers",
         type=int,
-        default=int(os.environ.get("WORKERS", "4")),
-        help="execution environments (processes), each serving one request at a time",
+        default=None,
+        help="execution environments (processes), each serving one request at a time (default: WORKERS, else one"
+        " per CPU, 2 to 4)",
     )
     parser.add_argument("--no-reload", action="store_true", help="serve: do not restart the workers on edits in src/")
     parser.add_argument("--out", type=Path, default=ROOT / ".build" / "openapi.json", help="openapi: where to write")
@@ -275,7 +276,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "credentials":
         return print_credentials()
     if args.command == "serve":
-        return serve(args.port, args.workers, reload=not args.no_reload, schedules=not args.no_schedules)
+        from local.workers import default_workers
+
+        workers = args.workers if args.workers is not None else default_workers()
+        return serve(args.port, workers, reload=not args.no_reload, schedules=not args.no_schedules)
     if args.command == "db-init":
         print(_use_database())
         return 0

@@ -28,6 +28,7 @@ from local.embedded_pg import EmbeddedPostgres, free_port
 from tests.support import app
 
 REFERENCE_COMMIT = "0f2ef20"
+REFERENCE_WORKERS = 4  # what `make serve` started at that commit, whatever the machine
 REFERENCE_DIR = ROOT / ".local" / "bench-reference"
 CHALICE_VENV = ROOT / ".venv" / "bench-chalice"
 CHALICE_REQUIREMENTS = Path(__file__).with_name("requirements-chalice.txt")
@@ -131,7 +132,10 @@ def _reference_database(server: EmbeddedPostgres) -> str:
 
 def start_reference(server: EmbeddedPostgres, workers: int) -> Peer:
     """The local server at REFERENCE_COMMIT, `--workers N --no-reload`, serving GET /widgets/{id}."""
-    does = f"`make serve` at {REFERENCE_COMMIT}: the same route in that commit's API, no authorizer (it had none)"
+    does = (
+        f"`make serve` at {REFERENCE_COMMIT} ({workers} workers, its default): the same route in that commit's API,"
+        " no authorizer (it had none)"
+    )
     tree = _reference_tree()
     if isinstance(tree, str):
         return Peer(REFERENCE_COMMIT, does, "", missing=tree)

@@ -116,9 +116,9 @@ def run(quick: bool) -> dict[str, Any]:
         )
 
         _step("local server and its peers under wrk, alternated", steps)
-        # 4 workers: what `make serve` starts by default (WORKERS=4).
+        # Each server with the workers its `make serve` starts by default (local/workers.py; 4 at 0f2ef20).
         s = serve.measure(
-            server, url, workers=4, seconds=1 if quick else 8, warmup=1 if quick else 3, max_rounds=1 if quick else 4
+            server, url, seconds=1 if quick else 8, warmup=1 if quick else 3, max_rounds=1 if quick else 4
         )
         results.update({k: s[k] for k in ("serve_rps", "serve_p99_ms", *serve.RATIOS)})
         noise.update(s.get("_noise", {}))

@@ -23,6 +23,7 @@ from typing import Any
 from bench import peers
 from bench.common import ROOT, SRC
 from local.embedded_pg import EmbeddedPostgres, free_port
+from local.workers import default_workers
 from tests.support.process import stop_process, wait_until_answering
 
 _UNITS_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
@@ -77,7 +78,7 @@ def running(server: EmbeddedPostgres, database_url: str, workers: int) -> Iterat
     started = [
         _ours(database_url, workers),
         _ours(database_url, workers, auth="none"),
-        peers.start_reference(server, workers),
+        peers.start_reference(server, peers.REFERENCE_WORKERS),
         peers.start_bare(database_url, workers),
         peers.start_chalice(),
     ]
@@ -133,13 +134,18 @@ def measure(
     server: EmbeddedPostgres,
     database_url: str,
     *,
-    workers: int = 4,
+    workers: int | None = None,
     seconds: float = 8,
     warmup: float = 3,
     tolerance: float = 0.05,
     max_rounds: int = 4,
 ) -> dict[str, Any]:
-    """serve_rps, serve_p99_ms and the three ratios, each per round, with the per-peer figures behind them."""
+    """serve_rps, serve_p99_ms and the three ratios, each per round, with the per-peer figures behind them.
+
+    Ours and the bare floor run `workers` workers, by default what `make serve` starts on this machine.
+    """
+    if workers is None:
+        workers = default_workers()
     wrk = shutil.which("wrk")
     keys = ("serve_rps", "serve_p99_ms", *RATIOS)
     if wrk is None:
