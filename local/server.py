@@ -134,14 +134,12 @@ class LambdaApp:
         seconds = self.timeout() if timeout is None else min(timeout, self.timeout())
         outcome = invoke(self.module().handler, event, seconds)
         if outcome.timed_out:
-            self._flush_access()  # the lines of earlier requests first
-            _log(f"function timed out after {seconds:g} s (timeoutSeconds); Lambda resets the environment")
+            self._say(f"function timed out after {seconds:g} s (timeoutSeconds); Lambda resets the environment")
             if os.environ.get("LOCAL_RESET_ON_TIMEOUT") == "1":
                 # A graceful stop: the answer in flight is written, then the supervisor starts a fresh worker.
                 os.kill(os.getpid(), signal.SIGTERM)
         elif outcome.error:
-            self._flush_access()
-            _log(f"handler raised {outcome.error.split(':', 1)[0]}")
+            self._say(f"handler raised {outcome.error.split(':', 1)[0]}")
         return outcome
 
     @functools.cached_property
@@ -210,7 +208,7 @@ class LambdaApp:
             if self.gate.mode != "none" or self.gate.api_keys:
                 self._graphql.use_auth(AppSyncRules.from_project(self._graphql.sdl))
             if self._graphql.unknown:
-                _log(f"graphql: routes with no field in schema.graphql: {', '.join(self._graphql.unknown)}")
+                self._say(f"graphql: routes with no field in schema.graphql: {', '.join(self._graphql.unknown)}")
         return self._graphql
 
     def _serve_docs(self, path: str) -> tuple[int, list, bytes, str]:
@@ -236,7 +234,7 @@ class LambdaApp:
             try:
                 self.graphql()
             except Exception as exc:  # the request that needs it reports it; plain REST still works
-                _log(f"graphql: cannot load src/schema.graphql: {exc}")
+                self._say(f"graphql: cannot load src/schema.graphql: {exc}")
 
     def _serve_graphql(
         self, method: str, headers: list[tuple[str, str]], body: bytes, scope: dict
@@ -388,6 +386,11 @@ class LambdaApp:
             import asyncio  # loaded already: uvicorn runs on it
 
             asyncio.get_running_loop().call_later(0.05, self._flush_access)
+
+    def _say(self, line: str) -> None:
+        """A message of the server's own, after the access lines still waiting, so the log keeps its order."""
+        self._flush_access()
+        _log(line)
 
     def _flush_access(self) -> None:
         lines, self._lines = self._lines, []
