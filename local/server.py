@@ -284,10 +284,11 @@ class LambdaApp:
         upload = await self._uploads.read(receive, keep)
         try:
             status, headers, data, route, ids = self._answer(method, path, scope, upload)
-            raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
-            if status not in _NO_BODY and method != "HEAD":
-                # API Gateway sends an answer's length, whatever the function set (uvicorn would send chunks).
-                raw = [h for h in raw if h[0] not in _FRAMING]
+            # API Gateway sends an answer's length, whatever the function set (uvicorn would send chunks).
+            sized = status not in _NO_BODY and method != "HEAD"
+            dropped = _FRAMING if sized else ()
+            raw = [(n, v.encode("latin-1")) for k, v in headers if (n := k.lower().encode("latin-1")) not in dropped]
+            if sized:
                 raw.append((b"content-length", str(len(data)).encode()))
             await send({"type": "http.response.start", "status": status, "headers": raw})
             await send({"type": "http.response.body", "body": data})
