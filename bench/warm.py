@@ -73,6 +73,14 @@ def powertools_handler(connection: Any, query: str) -> Any:
     return resolver.resolve
 
 
+def _plain(value: Any) -> str:
+    return value.isoformat() if isinstance(value, (datetime.date, datetime.time)) else str(value)
+
+
+# The hand-written handlers' JSON: ISO dates, exact decimals and UUIDs as text, through the encoder's default.
+_floor_encode = json.JSONEncoder(default=_plain, separators=(",", ":")).encode
+
+
 def floor_handler(connection: Any, query: str) -> Any:
     """The least a handler written by hand does for the same answer: the floor under any framework.
 
@@ -82,10 +90,7 @@ def floor_handler(connection: Any, query: str) -> Any:
     """
     from lambdakit.names import CAMEL, camel_case
 
-    def plain(value: Any) -> str:
-        return value.isoformat() if isinstance(value, (datetime.date, datetime.time)) else str(value)
-
-    encode = json.JSONEncoder(default=plain, separators=(",", ":")).encode
+    encode = _floor_encode
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         widget_id = int(event["pathParameters"]["widgetId"])
@@ -114,10 +119,7 @@ def floor_write_handler(connection: Any, query: str, columns: tuple[str, ...]) -
     """
     from lambdakit.names import CAMEL, camel_case, snake_case
 
-    def plain(value: Any) -> str:
-        return value.isoformat() if isinstance(value, (datetime.date, datetime.time)) else str(value)
-
-    encode = json.JSONEncoder(default=plain, separators=(",", ":")).encode
+    encode = _floor_encode
     known = frozenset(columns)
     empty = dict.fromkeys(columns)
 
